@@ -1,0 +1,65 @@
+#include "core/util/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace delrec {
+
+void sync_path(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+void write_atomically(const fs::path& path, const std::function<void(const fs::path&)>& write) {
+  fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  DELREC_CHECK(!ec, "cannot create directory {}: {}", parent.string(), ec.message());
+  fs::path tmp = path;
+  tmp += ".tmp." + std::to_string(::getpid());
+  try {
+    write(tmp);
+  } catch (...) {
+    fs::remove(tmp, ec);
+    throw;
+  }
+  sync_path(tmp);
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp);
+    throw Error(fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message()));
+  }
+  sync_path(parent);
+}
+
+void write_file_atomically(const fs::path& path, const std::string& contents) {
+  write_atomically(path, [&](const fs::path& tmp) {
+    std::ofstream out(tmp, std::ios::binary);
+    DELREC_CHECK(out.good(), "cannot write {}: {}", tmp.string(), std::strerror(errno));
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    out.close();
+    DELREC_CHECK(out.good(), "error while writing {} (disk full?)", tmp.string());
+  });
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  DELREC_CHECK(in.good(), "cannot open {}: {} (check the path)", path.string(),
+               fs::exists(path) ? "permission denied or not a regular file" : "no such file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace delrec

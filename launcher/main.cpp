@@ -1,0 +1,34 @@
+// delrec: the command-line entry point. Each command group lives in its own file (see commands.h); errors are
+// thrown where they happen and reported here, once.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+
+#include "core/util/error.h"
+#include "core/util/log.h"
+#include "launcher/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"delrec: LLM-based sequential recommendation with patterns distilled from conventional "
+               "recommenders (DELRec), from one CPU to a GPU cluster."};
+  app.set_version_flag("--version", std::string("delrec ") + DELREC_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  delrec::cli::add_data_commands(app);
+  delrec::cli::add_run_commands(app);
+
+  delrec::setup_logging();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const delrec::UsageError& e) {
+    spdlog::error("{}", e.what());
+    return delrec::kExitUsage;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return delrec::kExitError;
+  }
+  return 0;
+}

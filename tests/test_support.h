@@ -1,0 +1,39 @@
+#pragma once
+// Shared test helpers: temporary directories, paths to ../shared and committed fixtures.
+#include <filesystem>
+#include <string>
+
+namespace delrec::test {
+
+// A fresh directory under the system temp dir, removed when the object goes out of scope.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// ../shared beside the checkout (fixtures, MovieLens). Empty path when it is absent.
+std::filesystem::path shared_dir();
+// tests/data: small fixture files committed with the tests.
+std::filesystem::path test_data_dir();
+// The built `delrec` executable, for end-to-end CLI tests.
+std::filesystem::path delrec_binary();
+
+// Runs a shell command, returns its exit code; stdout+stderr captured into *output when given.
+int run_command(const std::string& command, std::string* output = nullptr);
+
+}  // namespace delrec::test
+
+// Skips the current test with a message when a ../shared resource is absent.
+#define DELREC_REQUIRE_SHARED(relative)                                                            \
+  do {                                                                                            \
+    if (!std::filesystem::exists(::delrec::test::shared_dir() / (relative)))                      \
+      GTEST_SKIP() << "../shared/" << (relative) << " is not present; skipping";                  \
+  } while (0)
