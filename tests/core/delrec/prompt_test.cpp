@@ -55,13 +55,13 @@ TEST(Prompt, HistoryCutToMostRecentItems) {
 TEST(Prompt, TokenBudgetDropsOldestHistoryButNeverCandidates) {
   const std::string tmpl = "Pattern {soft_prompt} history: {history} candidates: {candidates} answer:";
   // Without history: "Pattern" (1) + `history: candidates: A. "Babe (1995)" B. "Casino (1995)" C. "Up (2009)"
-  // answer:` (12) = 13 words, plus 4 reserved = 17. Each history title adds 2 words: budget 21 fits 2 titles.
-  Prompt p = render(tmpl, example(), Budget{50, 21, 4}, count_words);
+  // answer:` (12) = 13 words, plus 4 reserved = 17. The two most recent titles add 2 + 3 words: budget 22.
+  Prompt p = render(tmpl, example(), Budget{50, 22, 4}, count_words);
   EXPECT_EQ(p.history_used, 2u);
   EXPECT_NE(p.after_soft.find("\"Fargo (1996)\", \"Toy Story (1995)\""), std::string::npos);
   EXPECT_EQ(p.after_soft.find("Heat"), std::string::npos);
   EXPECT_NE(p.after_soft.find("C. \"Up (2009)\""), std::string::npos);
-  EXPECT_EQ(count_words(p.before_soft) + count_words(p.after_soft) + 4, 21);
+  EXPECT_EQ(count_words(p.before_soft) + count_words(p.after_soft) + 4, 22);
 
   try {
     render(tmpl, example(), Budget{50, 14, 4}, count_words);
