@@ -7,6 +7,7 @@
 
 #include "core/config/data_config.h"
 #include "core/config/schema.h"
+#include "core/config/slurm_config.h"
 
 namespace delrec::config {
 
@@ -26,10 +27,12 @@ struct RunConfig {
 struct Recipe {
   RunConfig run;
   DataConfig data;
+  SlurmConfig slurm;
 
   void describe(Schema& s) {
     s.section("run", run, "run name, output directory and seed");
     s.section("data", data, "raw dataset and its preparation");
+    s.section("slurm", slurm, "sbatch settings for `delrec slurm submit`");
   }
 };
 

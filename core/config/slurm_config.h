@@ -1,0 +1,41 @@
+#pragma once
+// Recipe section `slurm`: how `delrec slurm submit` renders the sbatch script. Command-line flags of
+// `delrec slurm submit` (--nodes, --time, ...) override these keys.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config/schema.h"
+
+namespace delrec::config {
+
+struct SlurmConfig {
+  int64_t nodes = 1;                  // nodes to allocate
+  int64_t gpus_per_node = 1;          // GPUs per node = ranks per node (one rank per GPU); 0 = CPU-only job
+  int64_t cpus_per_task = 4;          // CPU cores per rank (data loading, prompt building)
+  std::string time = "24:00:00";      // wall-clock limit, Slurm format [days-]hours:minutes:seconds
+  std::string partition;              // partition (empty = the cluster's default)
+  std::string account;                // account to charge (empty = the user's default)
+  std::string qos;                    // quality of service (empty = default)
+  std::string launcher = "srun";      // how ranks start inside the allocation: srun or mpirun
+  int64_t signal_lead_seconds = 300;  // SIGUSR1 this many seconds before the time limit, to save and requeue
+  std::vector<std::string> sbatch_options;  // extra sbatch options, e.g. ["--constraint=h100", "--exclusive"]
+  std::vector<std::string> env;       // extra environment for the ranks, "NAME=value" (e.g. NCCL_IB_HCA=mlx5)
+
+  void describe(Schema& s) {
+    s.field("nodes", nodes, "nodes to allocate", between(1, 100000));
+    s.field("gpus_per_node", gpus_per_node, "GPUs (= ranks) per node; 0 = one CPU rank per node", between(0, 64));
+    s.field("cpus_per_task", cpus_per_task, "CPU cores per rank", between(1, 1024));
+    s.field("time", time, "wall-clock limit, [days-]hours:minutes:seconds");
+    s.field("partition", partition, "partition; empty = the cluster's default");
+    s.field("account", account, "account to charge; empty = the user's default");
+    s.field("qos", qos, "quality of service; empty = default");
+    s.choice("launcher", launcher, {"srun", "mpirun"}, "how ranks start inside the allocation");
+    s.field("signal_lead_seconds", signal_lead_seconds, "SIGUSR1 this long before the time limit (save + requeue)",
+            between(10, 86400));
+    s.field("sbatch_options", sbatch_options, "extra sbatch options, e.g. [--constraint=h100]");
+    s.field("env", env, "extra environment for the ranks, NAME=value");
+  }
+};
+
+}  // namespace delrec::config

@@ -1,0 +1,116 @@
+#include "core/run/slurm_script.h"
+
+#include <regex>
+
+#include "core/config/embedded_files.h"
+#include "core/run/exit_codes.h"
+#include "core/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace delrec::run {
+namespace {
+
+// Characters an sbatch option value may hold here: enough for partitions, accounts, times, paths, constraints.
+const std::regex kSafeOption(R"([A-Za-z0-9_.,:=@%/+\-]+)");
+const std::regex kSlurmTime(R"((\d+-)?\d+(:\d+){0,2})");
+const std::regex kEnvName(R"([A-Za-z_][A-Za-z0-9_]*)");
+
+std::string checked_option(const std::string& key, const std::string& value) {
+  if (!std::regex_match(value, kSafeOption))
+    throw UsageError(fmt::format("{}: '{}' holds characters an sbatch option cannot carry safely (allowed: letters, "
+                                 "digits and _.,:=@%/+-)",
+                                 key, value));
+  return value;
+}
+
+void replace(std::string& text, const std::string& key, const std::string& value) {
+  const std::string placeholder = "{{" + key + "}}";
+  for (size_t at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size()))
+    text.replace(at, placeholder.size(), value);
+}
+
+std::string sbatch_lines(const config::Recipe& recipe, const fs::path& run_dir) {
+  const auto& s = recipe.slurm;
+  if (!std::regex_match(s.time, kSlurmTime))
+    throw UsageError(fmt::format("slurm.time: '{}' is not a Slurm time limit (use [days-]hours:minutes:seconds, "
+                                 "e.g. 1-12:00:00)",
+                                 s.time));
+  std::vector<std::string> opts = {
+      "--job-name=" + checked_option("run.name", recipe.run.name),
+      fmt::format("--nodes={}", s.nodes),
+      fmt::format("--ntasks-per-node={}", std::max<int64_t>(1, s.gpus_per_node)),
+      fmt::format("--cpus-per-task={}", s.cpus_per_task),
+      "--time=" + s.time,
+      "--requeue",
+      fmt::format("--signal=USR1@{}", s.signal_lead_seconds),  // no "B:": the signal goes to the job steps
+      "--open-mode=append",                                    // a requeued job appends to the same log
+      "--output=" + checked_option("run.out_dir", (run_dir / "logs" / "slurm-%j.out").string()),
+  };
+  if (s.gpus_per_node > 0) opts.push_back(fmt::format("--gpus-per-node={}", s.gpus_per_node));
+  if (!s.partition.empty()) opts.push_back("--partition=" + checked_option("slurm.partition", s.partition));
+  if (!s.account.empty()) opts.push_back("--account=" + checked_option("slurm.account", s.account));
+  if (!s.qos.empty()) opts.push_back("--qos=" + checked_option("slurm.qos", s.qos));
+  for (const auto& extra : s.sbatch_options) {
+    if (extra.rfind("--", 0) != 0)
+      throw UsageError(fmt::format("slurm.sbatch_options: '{}' must be a long option such as --exclusive", extra));
+    opts.push_back(checked_option("slurm.sbatch_options", extra));
+  }
+  std::string out;
+  for (const auto& o : opts) out += (out.empty() ? "" : "\n") + std::string("#SBATCH ") + o;
+  return out;
+}
+
+std::string env_lines(const config::Recipe& recipe) {
+  std::vector<std::string> lines = {
+      fmt::format("export OMP_NUM_THREADS={}", recipe.slurm.cpus_per_task),
+      "export NCCL_DEBUG=\"${NCCL_DEBUG:-WARN}\"",
+  };
+  for (const auto& entry : recipe.slurm.env) {
+    auto eq = entry.find('=');
+    std::string name = entry.substr(0, eq);
+    if (eq == std::string::npos || !std::regex_match(name, kEnvName))
+      throw UsageError(fmt::format("slurm.env: '{}' must be NAME=value with NAME made of letters, digits and _", entry));
+    lines.push_back("export " + name + "=" + shell_quote(entry.substr(eq + 1)));
+  }
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
+
+std::string launch_line(const config::Recipe& recipe, const SlurmSubmission& sub) {
+  std::string launcher = recipe.slurm.launcher == "srun" ? "srun --kill-on-bad-exit=1 --cpu-bind=none"
+                                                         : "mpirun --bind-to none";
+  std::string line = launcher + " " + shell_quote(fs::absolute(sub.delrec_binary).string()) + " run " +
+                     shell_quote(fs::absolute(sub.recipe_path).string());
+  for (const auto& o : sub.overrides) line += " " + shell_quote(o);
+  return line;
+}
+
+}  // namespace
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string render_sbatch(const config::Recipe& recipe, const SlurmSubmission& sub) {
+  fs::path work_dir = fs::absolute(sub.work_dir);
+  fs::path run_dir = fs::path(recipe.run.out_dir).is_absolute() ? fs::path(recipe.run.out_dir)
+                                                                : work_dir / recipe.run.out_dir;
+  std::string script = config::kSlurmTemplate;
+  replace(script, "sbatch_lines", sbatch_lines(recipe, run_dir.lexically_normal()));
+  std::string comment = fs::absolute(sub.recipe_path).string();
+  for (char& c : comment) if (c == '\n' || c == '\r') c = ' ';  // a comment line must stay one line
+  replace(script, "recipe_comment", comment);
+  replace(script, "signal_lead_seconds", std::to_string(recipe.slurm.signal_lead_seconds));
+  replace(script, "requeue_exit_code", std::to_string(kExitRequeue));
+  replace(script, "run_dir", shell_quote(run_dir.lexically_normal().string()));
+  replace(script, "work_dir", shell_quote(work_dir.string()));
+  replace(script, "env_lines", env_lines(recipe));
+  replace(script, "launch_line", launch_line(recipe, sub));
+  return script;
+}
+
+}  // namespace delrec::run

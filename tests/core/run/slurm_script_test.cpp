@@ -1,0 +1,84 @@
+#include "core/run/slurm_script.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/run/exit_codes.h"
+#include "core/util/atomic_file.h"
+#include "core/util/error.h"
+#include "tests/test_support.h"
+
+namespace delrec::run {
+namespace {
+
+config::Recipe recipe_with(const std::vector<std::string>& overrides) {
+  return config::parse_recipe("run:\n  name: ml100k\n  out_dir: runs/x\n", "r.yaml", overrides);
+}
+
+SlurmSubmission submission(const std::filesystem::path& dir, std::vector<std::string> overrides = {}) {
+  return {dir / "recipe.yaml", std::move(overrides), dir / "bin" / "delrec", dir};
+}
+
+TEST(SlurmScript, SbatchLinesFromTheRecipe) {
+  test::TempDir dir;
+  auto r = recipe_with({"slurm.nodes=2", "slurm.gpus_per_node=8", "slurm.partition=gpu", "slurm.time=1-00:00:00",
+                        "slurm.sbatch_options=[--exclusive]"});
+  std::string s = render_sbatch(r, submission(dir.path()));
+  for (const char* line : {"#SBATCH --job-name=ml100k\n", "#SBATCH --nodes=2\n", "#SBATCH --ntasks-per-node=8\n",
+                           "#SBATCH --gpus-per-node=8\n", "#SBATCH --partition=gpu\n", "#SBATCH --time=1-00:00:00\n",
+                           "#SBATCH --requeue\n", "#SBATCH --signal=USR1@300\n", "#SBATCH --exclusive\n"})
+    EXPECT_NE(s.find(line), std::string::npos) << line << "\n" << s;
+  EXPECT_NE(s.find("#SBATCH --output=" + (dir.path() / "runs/x/logs/slurm-%j.out").string()), std::string::npos);
+  EXPECT_NE(s.find("if [ \"$rc\" -eq 75 ]"), std::string::npos);
+  EXPECT_EQ(s.find("{{"), std::string::npos) << "unfilled placeholder";
+  EXPECT_EQ(s.find("--account"), std::string::npos);  // empty keys leave no line
+}
+
+TEST(SlurmScript, UnsafeValuesAreRefusedWithTheirKey) {
+  test::TempDir dir;
+  auto expect_error = [&](const std::vector<std::string>& overrides, const std::string& needle) {
+    try {
+      render_sbatch(recipe_with(overrides), submission(dir.path()));
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_error({"slurm.partition=gpu --wrap=rm"}, "slurm.partition: 'gpu --wrap=rm' holds characters");
+  expect_error({"run.name=$(reboot)"}, "run.name:");
+  expect_error({"slurm.time=soon"}, "slurm.time: 'soon' is not a Slurm time limit");
+  expect_error({"slurm.env=[\"A B=1\"]"}, "slurm.env: 'A B=1' must be NAME=value");
+  expect_error({"slurm.sbatch_options=[exclusive]"}, "must be a long option");
+}
+
+// Runs the rendered script with `srun` and `scontrol` replaced by small programs that record their arguments:
+// hostile overrides must reach delrec as the exact same words, and exit status 75 must request a requeue.
+TEST(SlurmScript, OverridesReachTheRanksVerbatimAndRequeueOn75) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "bin");
+  write_file_atomically(dir / "bin" / "srun",
+                        "#!/bin/bash\nshift 2\nprintf '%s\\n' \"$@\" > \"$ARGS_OUT\"\nexit \"$SRUN_EXIT\"\n");
+  write_file_atomically(dir / "bin" / "scontrol", "#!/bin/bash\necho \"$@\" > \"$REQUEUE_OUT\"\n");
+  std::filesystem::permissions(dir / "bin" / "srun", std::filesystem::perms::owner_all);
+  std::filesystem::permissions(dir / "bin" / "scontrol", std::filesystem::perms::owner_all);
+
+  std::vector<std::string> hostile = {"run.name=it's $(touch pwned) `id` \"x\"; exit 3", "data.seed=7"};
+  std::string script = render_sbatch(recipe_with({}), submission(dir.path(), hostile));
+  write_file_atomically(dir / "job.sbatch", script);
+
+  std::string env = "PATH=" + (dir / "bin").string() + ":$PATH SLURM_JOB_ID=42 SLURM_JOB_NUM_NODES=1 ARGS_OUT=" +
+                    (dir / "args").string() + " REQUEUE_OUT=" + (dir / "requeue").string();
+  EXPECT_EQ(test::run_command(env + " SRUN_EXIT=0 bash " + (dir / "job.sbatch").string()), 0);
+  std::string args = read_file(dir / "args");
+  EXPECT_EQ(args, (dir / "bin" / "delrec").string() + "\nrun\n" + (dir / "recipe.yaml").string() + "\n" + hostile[0] +
+                      "\n" + hostile[1] + "\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "pwned"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "requeue"));
+
+  EXPECT_EQ(test::run_command(env + " SRUN_EXIT=75 bash " + (dir / "job.sbatch").string()), kExitRequeue);
+  EXPECT_EQ(read_file(dir / "requeue"), "requeue 42\n");
+}
+
+}  // namespace
+}  // namespace delrec::run
