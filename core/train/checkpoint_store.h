@@ -1,0 +1,59 @@
+#pragma once
+// A directory of checkpoints that a crash can never leave half-published:
+//
+//   <root>/step-000120.tmp/   being written (ignored by readers, removed by the next save or resume)
+//   <root>/step-000120/       complete: every rank's files plus manifest.json (sizes and CRC-32 of each file)
+//   <root>/latest             the name of the newest complete checkpoint, replaced atomically
+//
+// Save: rank 0 creates step-N.tmp/; every rank writes its own files into it; after a barrier rank 0 checksums
+// them, writes manifest.json, fsyncs, renames step-N.tmp -> step-N, then replaces `latest` (write latest.tmp,
+// rename) and deletes all but the newest `keep_last` checkpoints. The directory must be on a filesystem every
+// rank sees (a cluster's shared filesystem; any local disk for a single node).
+//
+// Resume: the newest checkpoint whose manifest is present and whose files all match their size and CRC-32 is
+// used; a broken one is reported (which file, what is wrong) and skipped for the previous complete one.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "parallel/communicator.h"
+
+namespace delrec::train {
+
+struct CheckpointInfo {
+  int64_t step = 0;
+  std::filesystem::path dir;  // <root>/step-NNNNNN
+};
+
+class CheckpointStore {
+ public:
+  CheckpointStore(std::filesystem::path root, int keep_last);
+
+  // Collective over `comm` (nullptr = a single process). `write_files(dir)` writes this rank's files into `dir`
+  // (names must differ between ranks, e.g. "rank-00003.safetensors"). Returns the published directory.
+  std::filesystem::path save(int64_t step, const std::function<void(const std::filesystem::path& dir)>& write_files,
+                             parallel::Communicator* comm = nullptr);
+
+  // The newest complete and intact checkpoint, verifying every file; broken ones are logged and skipped.
+  std::optional<CheckpointInfo> latest_complete() const;
+
+  // Checks one checkpoint against its manifest; returns an empty string when intact, else what is wrong.
+  static std::string verify(const std::filesystem::path& dir);
+
+  // Removes leftover step-*.tmp directories of interrupted saves.
+  void remove_partial() const;
+
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  std::vector<CheckpointInfo> complete_by_step() const;  // published directories, oldest first
+  void publish(int64_t step, const std::filesystem::path& tmp, const std::filesystem::path& final_dir) const;
+
+  std::filesystem::path root_;
+  int keep_last_;
+};
+
+}  // namespace delrec::train
