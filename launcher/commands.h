@@ -6,6 +6,7 @@ namespace delrec::cli {
 
 void add_data_commands(CLI::App& app);  // data prepare, data stats
 void add_run_commands(CLI::App& app);   // run, quickstart
-void add_slurm_commands(CLI::App& app); // slurm submit
+void add_slurm_commands(CLI::App& app);   // slurm submit
+void add_launch_commands(CLI::App& app);  // launch
 
 }  // namespace delrec::cli
