@@ -24,6 +24,22 @@ std::string hdf5_error_detail() {
   return detail;
 }
 
+// Owns one HDF5 identifier and closes it with the matching H5?close, also when an error unwinds.
+class H5Id {
+ public:
+  H5Id(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~H5Id() {
+    if (id_ >= 0) close_(id_);
+  }
+  H5Id(const H5Id&) = delete;
+  H5Id& operator=(const H5Id&) = delete;
+  operator hid_t() const { return id_; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
 // One open HDF5 file; every call is checked and a failure names the file, the object and HDF5's reason.
 class H5File {
  public:
@@ -31,18 +47,17 @@ class H5File {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported through exceptions, not printed
     if (create) {
       id_ = check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create the file");
-    } else {
-      DELREC_CHECK(fs::is_regular_file(path),
-                   "prepared dataset {} does not exist; create it with `delrec data "
-                   "prepare --dataset NAME --source DIR --out {}`",
-                   path.string(), path.string());
-      DELREC_CHECK(H5Fis_hdf5(path.c_str()) > 0,
-                   "{} is not a readable HDF5 file (truncated or corrupt?); prepare "
-                   "it again with `delrec data prepare`",
-                   path.string());
-      hint_ = "; the file is damaged, prepare it again with `delrec data prepare`";
-      id_ = check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open the file");
+      return;
     }
+    DELREC_CHECK(fs::is_regular_file(path),
+                 "prepared dataset {} does not exist; create it with `delrec data prepare --dataset NAME --source "
+                 "DIR --out {}`",
+                 path.string(), path.string());
+    DELREC_CHECK(H5Fis_hdf5(path.c_str()) > 0,
+                 "{} is not a readable HDF5 file (truncated or corrupt?); prepare it again with `delrec data prepare`",
+                 path.string());
+    hint_ = "; the file is damaged, prepare it again with `delrec data prepare`";
+    id_ = check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open the file");
   }
   ~H5File() {
     if (id_ >= 0) H5Fclose(id_);
@@ -65,24 +80,23 @@ class H5File {
   }
   [[noreturn]] void fail(const std::string& what) const {
     throw Error(
-        fmt::format("{}: {}; the file is corrupt or from another program, prepare it again with `delrec "
-                    "data prepare`",
+        fmt::format("{}: {}; the file is corrupt or from another program, prepare it again with `delrec data prepare`",
                     path_.string(), what));
   }
 
   void create_group(const char* name) {
-    hid_t g = check(H5Gcreate2(id_, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), fmt::format("create {}", name));
-    H5Gclose(g);
+    H5Id group(check(H5Gcreate2(id_, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), fmt::format("create {}", name)),
+               H5Gclose);
   }
 
-  // An int64 (or uint8) array of the given shape, contiguous.
+  // A contiguous array of the given shape.
   void write_array(const char* name, hid_t file_type, hid_t mem_type, const void* data, std::vector<hsize_t> dims) {
-    hid_t space = check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "create a dataspace");
-    hid_t set = H5Dcreate2(id_, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t written = set < 0 ? -1 : H5Dwrite(set, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    if (set >= 0) H5Dclose(set);
-    H5Sclose(space);
-    check(std::min<herr_t>(set < 0 ? -1 : 0, written), fmt::format("write {}", name));
+    H5Id space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "create a dataspace"),
+               H5Sclose);
+    H5Id set(check(H5Dcreate2(id_, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   fmt::format("create {}", name)),
+             H5Dclose);
+    check(H5Dwrite(set, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), fmt::format("write {}", name));
   }
   void write_int64(const char* name, const std::vector<int64_t>& v, std::vector<hsize_t> dims) {
     write_array(name, H5T_STD_I64LE, H5T_NATIVE_INT64, v.data(), std::move(dims));
@@ -90,99 +104,88 @@ class H5File {
   void write_bytes(const char* name, const std::string& bytes) {
     write_array(name, H5T_STD_U8LE, H5T_NATIVE_UINT8, bytes.data(), {bytes.size()});
   }
-  // A scalar UTF-8 string dataset (readable with h5dump / h5py as text).
+  // A scalar UTF-8 string dataset (shown as text by h5dump and h5py).
   void write_string(const char* name, const std::string& value) {
-    hid_t type = check(H5Tcopy(H5T_C_S1), "copy the string type");
-    H5Tset_size(type, std::max<size_t>(value.size(), 1));
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    H5Tset_strpad(type, H5T_STR_NULLPAD);
-    hid_t space = H5Screate(H5S_SCALAR);
-    std::string padded = value.empty() ? std::string(1, '\0') : value;
-    hid_t set = H5Dcreate2(id_, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t written = set < 0 ? -1 : H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, padded.data());
-    if (set >= 0) H5Dclose(set);
-    H5Sclose(space);
-    H5Tclose(type);
-    check(std::min<herr_t>(set < 0 ? -1 : 0, written), fmt::format("write {}", name));
+    H5Id type(check(H5Tcopy(H5T_C_S1), "copy the string type"), H5Tclose);
+    check(H5Tset_size(type, std::max<size_t>(value.size(), 1)), "size a string type");  // HDF5 has no size 0
+    check(H5Tset_cset(type, H5T_CSET_UTF8), "set UTF-8");
+    check(H5Tset_strpad(type, H5T_STR_NULLPAD), "set string padding");
+    H5Id space(check(H5Screate(H5S_SCALAR), "create a dataspace"), H5Sclose);
+    H5Id set(check(H5Dcreate2(id_, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   fmt::format("create {}", name)),
+             H5Dclose);
+    const std::string padded = value.empty() ? std::string(1, '\0') : value;
+    check(H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, padded.data()), fmt::format("write {}", name));
   }
   void write_version_attribute(int64_t version) {
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attr = H5Acreate2(id_, "format_version", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t written = attr < 0 ? -1 : H5Awrite(attr, H5T_NATIVE_INT64, &version);
-    if (attr >= 0) H5Aclose(attr);
-    H5Sclose(space);
-    check(std::min<herr_t>(attr < 0 ? -1 : 0, written), "write the format_version attribute");
+    H5Id space(check(H5Screate(H5S_SCALAR), "create a dataspace"), H5Sclose);
+    H5Id attr(check(H5Acreate2(id_, "format_version", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT),
+                    "create the format_version attribute"),
+              H5Aclose);
+    check(H5Awrite(attr, H5T_NATIVE_INT64, &version), "write the format_version attribute");
   }
 
   int64_t read_version_attribute() const {
     if (H5Aexists(id_, "format_version") <= 0) fail("the format_version attribute is missing");
-    hid_t attr = check(H5Aopen(id_, "format_version", H5P_DEFAULT), "open format_version");
+    H5Id attr(check(H5Aopen(id_, "format_version", H5P_DEFAULT), "open format_version"), H5Aclose);
     int64_t version = 0;
-    herr_t read = H5Aread(attr, H5T_NATIVE_INT64, &version);
-    H5Aclose(attr);
-    check(read, "read format_version");
+    check(H5Aread(attr, H5T_NATIVE_INT64, &version), "read format_version");
     return version;
   }
 
-  // Opens a dataset and returns its shape; a missing one is reported as such.
-  hid_t open_dataset(const char* name, std::vector<hsize_t>& dims) const {
+  // A dataset's rank must be `rank` and its element type of class `type_class` (HDF5 would convert silently).
+  template <class T>
+  std::vector<T> read_array(const char* name, hid_t mem_type, H5T_class_t type_class, size_t rank,
+                            std::vector<hsize_t>* shape) const {
+    H5Id set(open_dataset(name), H5Dclose);
+    std::vector<hsize_t> dims = dataset_shape(set);
+    H5Id type(check(H5Dget_type(set), fmt::format("read the type of {}", name)), H5Tclose);
+    if (dims.size() != rank || H5Tget_class(type) != type_class)
+      fail(fmt::format("dataset {} has rank {} or the wrong element type (expected rank {})", name, dims.size(), rank));
+    size_t count = 1;
+    for (hsize_t d : dims) count *= d;
+    std::vector<T> out(count);
+    if (count > 0)
+      check(H5Dread(set, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), fmt::format("read {}", name));
+    if (shape) *shape = dims;
+    return out;
+  }
+  std::vector<int64_t> read_int64(const char* name, std::vector<hsize_t>* shape = nullptr) const {
+    return read_array<int64_t>(name, H5T_NATIVE_INT64, H5T_INTEGER, shape ? 2 : 1, shape);
+  }
+  std::string read_bytes(const char* name) const {
+    auto v = read_array<char>(name, H5T_NATIVE_UINT8, H5T_INTEGER, 1, nullptr);
+    return {v.begin(), v.end()};
+  }
+  std::string read_string(const char* name) const {
+    H5Id set(open_dataset(name), H5Dclose);
+    H5Id type(check(H5Dget_type(set), fmt::format("read the type of {}", name)), H5Tclose);
+    if (H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) != 0 || !dataset_shape(set).empty())
+      fail(fmt::format("dataset {} is not a scalar fixed-length string", name));
+    std::string value(H5Tget_size(type), '\0');
+    check(H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data()), fmt::format("read {}", name));
+    value.resize(value.find_last_not_of('\0') + 1);  // npos + 1 == 0 for an all-padding value
+    return value;
+  }
+
+ private:
+  // A missing dataset is reported as such rather than as an HDF5 lookup failure.
+  hid_t open_dataset(const char* name) const {
     // H5Lexists needs each parent group to exist before it can look at the child.
     const std::string group = fs::path(name).parent_path().string();
     if ((!group.empty() && group != "/" && H5Lexists(id_, group.c_str(), H5P_DEFAULT) <= 0) ||
         H5Lexists(id_, name, H5P_DEFAULT) <= 0)
       fail(fmt::format("dataset {} is missing", name));
-    hid_t set = check(H5Dopen2(id_, name, H5P_DEFAULT), fmt::format("open {}", name));
-    hid_t space = H5Dget_space(set);
-    int rank = H5Sget_simple_extent_ndims(space);
-    dims.assign(std::max(rank, 0), 0);
-    if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-    H5Sclose(space);
-    return set;
+    return check(H5Dopen2(id_, name, H5P_DEFAULT), fmt::format("open {}", name));
+  }
+  std::vector<hsize_t> dataset_shape(hid_t set) const {
+    H5Id space(check(H5Dget_space(set), "read a dataspace"), H5Sclose);
+    int rank = check(H5Sget_simple_extent_ndims(space), "read a rank");
+    std::vector<hsize_t> dims(rank);
+    if (rank > 0) check(H5Sget_simple_extent_dims(space, dims.data(), nullptr), "read a shape");
+    return dims;
   }
 
-  template <class T>
-  std::vector<T> read_array(const char* name, hid_t mem_type, size_t rank, std::vector<hsize_t>* shape) const {
-    std::vector<hsize_t> dims;
-    hid_t set = open_dataset(name, dims);
-    if (dims.size() != rank) {
-      H5Dclose(set);
-      fail(fmt::format("dataset {} has rank {}, expected {}", name, dims.size(), rank));
-    }
-    size_t count = 1;
-    for (hsize_t d : dims) count *= d;
-    std::vector<T> out(count);
-    herr_t read = count == 0 ? 0 : H5Dread(set, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
-    H5Dclose(set);
-    check(read, fmt::format("read {}", name));
-    if (shape) *shape = dims;
-    return out;
-  }
-  std::vector<int64_t> read_int64(const char* name, std::vector<hsize_t>* shape = nullptr) const {
-    return read_array<int64_t>(name, H5T_NATIVE_INT64, shape ? 2 : 1, shape);
-  }
-  std::string read_bytes(const char* name) const {
-    auto v = read_array<char>(name, H5T_NATIVE_UINT8, 1, nullptr);
-    return {v.begin(), v.end()};
-  }
-  std::string read_string(const char* name) const {
-    std::vector<hsize_t> dims;
-    hid_t set = open_dataset(name, dims);
-    hid_t type = H5Dget_type(set);
-    if (type < 0 || H5Tget_class(type) != H5T_STRING || !dims.empty()) {
-      if (type >= 0) H5Tclose(type);
-      H5Dclose(set);
-      fail(fmt::format("dataset {} is not a scalar string", name));
-    }
-    std::string value(H5Tget_size(type), '\0');
-    herr_t read = H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data());
-    H5Tclose(type);
-    H5Dclose(set);
-    check(read, fmt::format("read {}", name));
-    value.resize(value.find_last_not_of('\0') == std::string::npos ? 0 : value.find_last_not_of('\0') + 1);
-    return value;
-  }
-
- private:
   fs::path path_;
   std::string hint_;  // appended to HDF5 errors: what the user can do about them
   hid_t id_ = -1;
