@@ -1,6 +1,7 @@
 // The checkpoint store under MPI: every rank writes its own shard into the same step directory, rank 0 publishes,
 // and all ranks see one complete checkpoint holding every shard.
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include "core/train/checkpoint_store.h"
