@@ -80,6 +80,8 @@ RawData read_raw(const config::DataConfig& config) {
 
 Dataset build_dataset(const RawData& raw, const config::DataConfig& config, const std::string& name,
                       const std::string& recipe_yaml) {
+  DELREC_CHECK(config.min_history >= 3, "data.min_history is {}; the leave-one-out split needs at least 3",
+               config.min_history);
   UserEvents users = group_by_user(raw);
   // Everything each user ever touched, before any filter: candidates never include these.
   std::vector<std::vector<int32_t>> touched(users.size());

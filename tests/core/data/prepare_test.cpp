@@ -115,6 +115,13 @@ TEST(Prepare, UnknownDatasetListsSupportedOnes) {
   EXPECT_EQ(msg, "unknown dataset 'netflix'; supported: synthetic, ml-100k, ml-1m, ml-csv, amazon, csv");
 }
 
+TEST(Prepare, RecipeChoicesMatchTheReaders) {
+  config::DataConfig c;
+  config::Schema schema;
+  c.describe(schema);
+  EXPECT_EQ(schema.find("dataset")->choices, supported_datasets());
+}
+
 TEST(Prepare, MissingSourceIsNamed) {
   config::DataConfig c;
   c.dataset = "ml-1m";
