@@ -56,9 +56,11 @@ PipelineResult run_pipeline(const config::Recipe& recipe) {
   PipelineResult result;
   result.run_dir = recipe.run.out_dir;
   fs::create_directories(result.run_dir);
-  config::write_resolved_recipe(recipe, result.run_dir);
 
   result.dataset = prepare_step(recipe, prepared_path(recipe));
+  // Written once every existing output was found consistent with this recipe, so a refused run never replaces
+  // the record of the run that made them.
+  config::write_resolved_recipe(recipe, result.run_dir);
   return result;
 }
 
