@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# GPU checks, run on a machine with CUDA LibTorch, NCCL and Open MPI. Builds into build-gpu/ and runs each
+# section's checks; every section prints what it ran. Usage: tests/gpu/run_gpu_checks.sh [path/to/libtorch]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+torch_dir=${1:-$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null || true)}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release ${torch_dir:+-DCMAKE_PREFIX_PATH="$torch_dir"}
+
+# ---- parallel: the NCCL backend -------------------------------------------------------------------------------
+# Every NCCL collective on CUDA tensors with a world of one rank, then the all-reduce bus bandwidth on the GPU.
+ninja -C build-gpu delrec_tests bench_comm
+echo "== NCCL communicator tests (one rank)"
+log=$(./build-gpu/tests/delrec_tests --gtest_filter='Dtypes/NcclCommunicatorTest.*' 2>&1) || { echo "$log"; exit 1; }
+echo "$log"
+grep -q "\[  PASSED  \] [1-9]" <<<"$log" || { echo "no NCCL test ran: was delrec built against a CUDA LibTorch?"; exit 1; }
+echo "== all-reduce bandwidth, NCCL on CUDA tensors (one rank: busbw is 0 by definition; run under mpirun -n G on G GPUs)"
+./build-gpu/tests/bench/bench_comm --device cuda
