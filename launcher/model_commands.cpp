@@ -33,9 +33,10 @@ void verify(const fs::path& dir, int tp_size) {
   set_log_rank(world.rank(), world.size());
   const int tp = tp_size > 0 ? tp_size : world.size();
   auto groups = parallel::make_parallel_groups(world, tp);
+  const torch::Device device = parallel::select_device();  // this rank's GPU when there is one
   llm::SafetensorsFile ref(dir / "reference.safetensors");
-  llm::CausalLm model = llm::load_causal_lm(dir, groups.tp);
-  const torch::Tensor ids = ref.read("input_ids");
+  llm::CausalLm model = llm::load_causal_lm(dir, groups.tp, torch::kFloat32, device);
+  const torch::Tensor ids = ref.read("input_ids").to(device);
   auto full = [&](const torch::Tensor& local) { return parallel::gather_from_tp_region(local, groups.tp); };
 
   struct Row {
@@ -48,7 +49,7 @@ void verify(const fs::path& dir, int tp_size) {
     rows.push_back({"logits", relative_error(full(model->forward(ids)), ref.read("logits")), 1e-5});
   }
   if (ref.contains("soft_prompt")) {
-    torch::Tensor soft = ref.read("soft_prompt").requires_grad_(true);
+    torch::Tensor soft = ref.read("soft_prompt").to(device).requires_grad_(true);
     torch::Tensor local = model->forward(ids, soft);  // (B, n + T, V/tp)
     if (ref.contains("soft_logits"))
       rows.push_back({"soft_logits", relative_error(full(local), ref.read("soft_logits")), 1e-5});
@@ -76,7 +77,7 @@ void verify(const fs::path& dir, int tp_size) {
   bool ok = true;
   for (const auto& r : rows) ok = ok && r.error <= r.tolerance;
   if (world.rank() == 0) {
-    std::cout << fmt::format("{} (tp {}, float32)\n", dir.string(), tp);
+    std::cout << fmt::format("{} (tp {}, float32, {})\n", dir.string(), tp, device.str());
     for (const auto& r : rows)
       std::cout << fmt::format("  {:<12} relative error {:.3e}  (tolerance {:.0e})  {}\n", r.name, r.error,
                                r.tolerance, r.error <= r.tolerance ? "ok" : "FAIL");

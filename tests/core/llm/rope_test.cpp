@@ -35,8 +35,12 @@ TEST(Rope, Llama3KeepsShortAndDividesLongWavelengths) {
   torch::Tensor scaled = rope_inv_freq(config_with("llama3"), 16);
   for (int64_t i = 0; i < 32; ++i) {
     const double f = plain[i].item<double>(), wavelen = 2 * M_PI / f;
-    if (wavelen < 8192 / 4.0) EXPECT_FLOAT_EQ(scaled[i].item<float>(), f);  // high frequency: kept
-    if (wavelen > 8192 / 1.0) EXPECT_FLOAT_EQ(scaled[i].item<float>(), f / 8);  // low frequency: divided
+    if (wavelen < 8192 / 4.0) {
+      EXPECT_FLOAT_EQ(scaled[i].item<float>(), f);  // high frequency: kept
+    }
+    if (wavelen > 8192 / 1.0) {
+      EXPECT_FLOAT_EQ(scaled[i].item<float>(), f / 8);  // low frequency: divided
+    }
     if (wavelen >= 8192 / 4.0 && wavelen <= 8192) {  // between: smooth blend of the two
       const double smooth = (8192 / wavelen - 1) / (4 - 1);
       EXPECT_NEAR(scaled[i].item<double>(), (1 - smooth) * f / 8 + smooth * f, 1e-6 * f);
