@@ -117,8 +117,8 @@ void VocabParallelEmbeddingImpl::reset() {
   int64_t local_vocab = shard_size(options.num_embeddings(), *tp_, "VocabParallelEmbedding", "num_embeddings");
   vocab_start_ = tp_->rank() * local_vocab;
   vocab_end_ = vocab_start_ + local_vocab;
-  weight_ = register_parameter(
-      "weight", torch::empty({local_vocab, options.embedding_dim()}, tensor_options(options.dtype(), options.device())));
+  auto opts = tensor_options(options.dtype(), options.device());
+  weight_ = register_parameter("weight", torch::empty({local_vocab, options.embedding_dim()}, opts));
   torch::NoGradGuard no_grad;
   weight_.normal_();
 }

@@ -46,7 +46,8 @@ int tp_from_environment() {
   char* end = nullptr;
   long tp = std::strtol(value, &end, 10);
   if (*end != '\0' || tp < 1 || tp > 1 << 20)
-    throw std::invalid_argument(fmt::format("DELREC_TP='{}' is not a tensor-parallel size (a positive integer)", value));
+    throw std::invalid_argument(
+        fmt::format("DELREC_TP='{}' is not a tensor-parallel size (a positive integer)", value));
   return static_cast<int>(tp);
 }
 

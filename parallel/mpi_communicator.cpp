@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <climits>
+#include <cstdio>
 #include <stdexcept>
 
 #include "parallel/mpi_check.h"
@@ -94,7 +95,11 @@ MpiCommunicator::MpiCommunicator(MPI_Comm comm) : comm_(comm) {
 MpiCommunicator::~MpiCommunicator() {
   int finalized = 0;
   MPI_Finalized(&finalized);
-  if (!finalized && comm_ != MPI_COMM_WORLD && comm_ != MPI_COMM_SELF) MPI_Comm_free(&comm_);
+  if (finalized || comm_ == MPI_COMM_WORLD || comm_ == MPI_COMM_SELF) return;
+  // Destructors must not throw: report and go on.
+  int result = MPI_Comm_free(&comm_);
+  if (result != MPI_SUCCESS)
+    std::fprintf(stderr, "MPI_Comm_free failed at %s:%d (error %d)\n", __FILE__, __LINE__, result);
 }
 
 void MpiCommunicator::all_reduce(torch::Tensor& tensor, ReduceOp op) {
