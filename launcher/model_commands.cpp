@@ -1,6 +1,5 @@
 // delrec model verify|info DIR: check a checkpoint against Hugging Face's reference outputs; describe its split.
-#include <spdlog/spdlog.h>
-
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -31,7 +30,8 @@ double relative_error(const torch::Tensor& out, const torch::Tensor& ref) {
 void verify(const fs::path& dir, int tp_size) {
   parallel::World world;
   set_log_rank(world.rank(), world.size());
-  const int tp = tp_size > 0 ? tp_size : world.size();
+  // --tp, else the size `delrec launch --tp` chose, else one model split over every rank.
+  const int tp = tp_size > 0 ? tp_size : std::getenv("DELREC_TP") ? parallel::tp_from_environment() : world.size();
   auto groups = parallel::make_parallel_groups(world, tp);
   const torch::Device device = parallel::select_device();  // this rank's GPU when there is one
   llm::SafetensorsFile ref(dir / "reference.safetensors");
@@ -125,7 +125,7 @@ void add_model_commands(CLI::App& app) {
       "verify", "Recompute DIR/reference.safetensors (logits, soft-prompt loss and gradient, LoRA logits) and print "
                 "relative errors; exits 1 above tolerance. Run under delrec launch / mpirun for tensor parallelism.");
   v->add_option("DIR", *dir, "Model folder with config.json, weights and reference.safetensors")->required();
-  v->add_option("--tp", *tp, "Tensor-parallel size (default: every rank)");
+  v->add_option("--tp", *tp, "Tensor-parallel size (default: delrec launch --tp, else every rank)");
   v->callback([dir, tp] { verify(*dir, *tp); });
 
   auto info_tp = std::make_shared<int64_t>(1);

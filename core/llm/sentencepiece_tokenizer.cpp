@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <mutex>
 
 #include "core/llm/sentencepiece_shim/sentencepiece_shim.h"

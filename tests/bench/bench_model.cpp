@@ -5,7 +5,7 @@
 //   bench_model generate DIR    writes a random Llama-3.2-1B-shaped bfloat16 checkpoint (one shard per layer)
 //   bench_model load DIR        loads it with TP = world size; prints load time and peak RSS per rank against
 //                               this rank's share of the weights
-#include <sys/resource.h>
+#include <fmt/format.h>
 
 #include <chrono>
 #include <fstream>
