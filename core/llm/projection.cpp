@@ -54,6 +54,19 @@ void ProjectionImpl::load(const Checkpoint& ck, const std::string& name) {
   }
 }
 
+void ProjectionImpl::sum_replica_gradients() {
+  if (!spec_.column || spec_.replicas == 1) return;
+  // A key/value head replicated on `replicas` ranks serves different query heads on each, so each replica's B
+  // slice sees only part of the gradient: sum it over the replicas (gather, add up each head's copies).
+  auto tp = tp_;
+  const int64_t replicas = spec_.replicas, rows = spec_.row_count;
+  lora_b_.register_hook([tp, replicas, rows](torch::Tensor grad) {
+    torch::Tensor all = tp->all_gather(grad.contiguous());                         // (tp * rows, r)
+    torch::Tensor per_head = all.view({-1, replicas, rows, grad.size(1)}).sum(1);  // (tp / replicas, rows, r)
+    return per_head[tp->rank() / replicas].contiguous();
+  });
+}
+
 void ProjectionImpl::attach_lora(int64_t r, double scale) {
   const int64_t in = spec_.column ? spec_.in_features : spec_.in_features / tp_->size();
   const int64_t out = spec_.column ? spec_.row_count : spec_.out_features;
@@ -64,6 +77,7 @@ void ProjectionImpl::attach_lora(int64_t r, double scale) {
   lora_a_ = register_parameter("lora_A", a);
   lora_b_ = register_parameter("lora_B", torch::zeros({out, r}, opts));
   lora_scale_ = scale;
+  sum_replica_gradients();
 }
 
 void ProjectionImpl::load_lora(const SafetensorsFile& file, const std::string& key, double scale) {
@@ -86,6 +100,7 @@ void ProjectionImpl::load_lora(const SafetensorsFile& file, const std::string& k
   lora_a_ = register_parameter("lora_A", a.to(device_, dtype_));
   lora_b_ = register_parameter("lora_B", b.to(device_, dtype_));
   lora_scale_ = scale;
+  sum_replica_gradients();
 }
 
 std::pair<torch::Tensor, torch::Tensor> ProjectionImpl::gather_lora() const {

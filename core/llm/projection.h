@@ -50,6 +50,8 @@ class ProjectionImpl : public torch::nn::Module {
   const ProjectionSpec& spec() const { return spec_; }
 
  private:
+  void sum_replica_gradients();
+
   ProjectionSpec spec_;
   std::shared_ptr<parallel::Communicator> tp_;
   torch::Dtype dtype_;

@@ -194,10 +194,20 @@ std::vector<std::string> SafetensorsFile::names() const {
   return out;
 }
 
+void SafetensorsFile::release(const TensorInfo& ti) const {
+  // Drop the tensor's pages from this process's mapping once copied: they stay in the page cache (a re-read
+  // faults them back in) but stop counting towards this rank's resident memory.
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = reinterpret_cast<uintptr_t>(map_ + data_start_ + ti.begin) & ~(page - 1);
+  const uintptr_t last = reinterpret_cast<uintptr_t>(map_ + data_start_ + ti.end);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 torch::Tensor SafetensorsFile::read(const std::string& name) const {
   const TensorInfo& ti = info(name);
   torch::Tensor out = torch::empty(ti.shape, torch::TensorOptions().dtype(to_torch_dtype(ti.dtype)));
   std::memcpy(out.data_ptr(), map_ + data_start_ + ti.begin, ti.end - ti.begin);
+  release(ti);
   return out;
 }
 
@@ -221,6 +231,7 @@ torch::Tensor SafetensorsFile::read_slice(const std::string& name, int64_t dim, 
   const size_t block = static_cast<size_t>(length * inner);
   for (int64_t o = 0; o < outer; ++o)
     std::memcpy(dst + o * block, src + (o * ti.shape[dim] + start) * inner, block);
+  release(ti);
   return out;
 }
 

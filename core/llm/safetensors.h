@@ -8,7 +8,7 @@
 // the data section, against shape x element size, and against every other range (no overlap).
 //
 // Reading copies only the requested bytes out of the map, so a tensor-parallel rank that asks for its slice of a
-// 70B checkpoint touches only that slice's pages.
+// 70B checkpoint touches only that slice's pages, and releases them from its mapping afterwards.
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -56,6 +56,8 @@ class SafetensorsFile {
   torch::Tensor read_slice(const std::string& name, int64_t dim, int64_t start, int64_t length) const;
 
  private:
+  void release(const TensorInfo& info) const;
+
   std::filesystem::path path_;
   const uint8_t* map_ = nullptr;
   size_t map_size_ = 0;
