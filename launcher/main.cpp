@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   delrec::cli::add_data_commands(app);
   delrec::cli::add_run_commands(app);
   delrec::cli::add_slurm_commands(app);
+  delrec::cli::add_tokenizer_commands(app);
+  delrec::cli::add_model_commands(app);
   delrec::cli::add_launch_commands(app);
 
   delrec::setup_logging();

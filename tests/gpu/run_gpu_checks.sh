@@ -17,3 +17,15 @@ echo "$log"
 grep -q "\[  PASSED  \] [1-9]" <<<"$log" || { echo "no NCCL test ran: was delrec built against a CUDA LibTorch?"; exit 1; }
 echo "== all-reduce bandwidth, NCCL on CUDA tensors (one rank: busbw is 0 by definition; run under mpirun -n G on G GPUs)"
 ./build-gpu/tests/bench/bench_comm --device cuda
+
+# ---- llm: the decoder on CUDA -----------------------------------------------------------------------------------
+# delrec model verify on the Hugging Face fixtures in float32 on the GPU (DELREC_FIXTURES, default ../shared/fixtures),
+# then forward+backward throughput of a random Llama-3.2-1B-shaped model in bfloat16.
+fixtures=${DELREC_FIXTURES:-../shared/fixtures}
+ninja -C build-gpu delrec bench_model
+for f in tiny-llama tiny-qwen2; do
+  echo "== delrec model verify $f (CUDA, float32)"
+  ./build-gpu/launcher/delrec model verify "$fixtures/$f"
+done
+echo "== forward+backward throughput, random 1B model, bfloat16"
+./build-gpu/tests/bench/bench_model throughput --preset 1b --dtype bfloat16 --steps 5

@@ -1,0 +1,246 @@
+#include "core/llm/bpe_tokenizer.h"
+
+#include <climits>
+#include <nlohmann/json.hpp>
+
+#include "core/llm/utf8.h"
+#include "core/util/atomic_file.h"
+#include "core/util/error.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace delrec::llm {
+namespace {
+
+// GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other 68 bytes are mapped to
+// U+0100 onwards in byte order, so every byte string becomes a printable string.
+std::array<char32_t, 256> bytes_to_unicode() {
+  std::array<char32_t, 256> table{};
+  char32_t next = 256;
+  for (int b = 0; b < 256; ++b) {
+    const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    table[b] = printable ? static_cast<char32_t>(b) : next++;
+  }
+  return table;
+}
+
+std::string merge_key(const std::string& a, const std::string& b) { return a + '\n' + b; }
+
+// The ids a TemplateProcessing "single" template puts before and after the sequence.
+void parse_template(const json& proc, const std::string& source, std::vector<int64_t>* prefix,
+                    std::vector<int64_t>* suffix) {
+  const json& special = proc.at("special_tokens");
+  bool after = false;
+  for (const auto& item : proc.at("single")) {
+    if (item.contains("Sequence")) {
+      after = true;
+      continue;
+    }
+    DELREC_CHECK(item.contains("SpecialToken"), "{}: post_processor template item {} is not understood", source,
+                 item.dump());
+    const std::string name = item["SpecialToken"].at("id").get<std::string>();
+    DELREC_CHECK(special.contains(name), "{}: template token \"{}\" is not in special_tokens", source, name);
+    for (const auto& id : special[name].at("ids")) (after ? suffix : prefix)->push_back(id.get<int64_t>());
+  }
+}
+
+}  // namespace
+
+BpeTokenizer::BpeTokenizer(const fs::path& tokenizer_json) : source_(tokenizer_json.string()) {
+  json j;
+  try {
+    j = json::parse(read_file(tokenizer_json));
+  } catch (const json::exception& e) {
+    throw Error(fmt::format("{}: not valid JSON: {}", source_, e.what()));
+  }
+  try {
+    const json& model = j.at("model");
+    DELREC_CHECK(model.value("type", "") == "BPE", "{}: model type \"{}\" is not supported (only BPE)", source_,
+                 model.value("type", ""));
+    DELREC_CHECK(!model.value("byte_fallback", false), "{}: BPE with byte_fallback is not supported", source_);
+    ignore_merges_ = model.value("ignore_merges", false);
+    for (const auto& [token, id] : model.at("vocab").items()) vocab_[token] = id.get<int64_t>();
+    int rank = 0;
+    for (const auto& m : model.at("merges")) {
+      // Older files write "left right", newer ones ["left", "right"].
+      if (m.is_string()) {
+        const std::string s = m.get<std::string>();
+        const size_t space = s.find(' ');
+        DELREC_CHECK(space != std::string::npos, "{}: merge \"{}\" has no space", source_, s);
+        merge_rank_.emplace(merge_key(s.substr(0, space), s.substr(space + 1)), rank++);
+      } else {
+        merge_rank_.emplace(merge_key(m.at(0).get<std::string>(), m.at(1).get<std::string>()), rank++);
+      }
+    }
+    for (const auto& t : j.value("added_tokens", json::array())) {
+      DELREC_CHECK(!t.value("lstrip", false) && !t.value("rstrip", false) && !t.value("single_word", false),
+                   "{}: added token {} uses lstrip/rstrip/single_word, which is not supported", source_,
+                   t.at("content").dump());
+      added_.push_back({t.at("content").get<std::string>(), t.at("id").get<int64_t>(), t.value("special", false)});
+      vocab_[added_.back().content] = added_.back().id;
+    }
+
+    const json& norm = j.value("normalizer", json());
+    if (!norm.is_null()) {
+      DELREC_CHECK(norm.value("type", "") == "NFC", "{}: normalizer {} is not supported", source_, norm.dump());
+      ascii_only_nfc_ = true;
+    }
+
+    // Pre-tokenizer: Sequence[Split(pattern, Isolated), ByteLevel(use_regex=false)].
+    const json& pre = j.at("pre_tokenizer");
+    const json steps = pre.value("type", "") == "Sequence" ? pre.at("pretokenizers") : json::array({pre});
+    bool byte_level = false;
+    for (const auto& step : steps) {
+      const std::string type = step.value("type", "");
+      if (type == "Split") {
+        DELREC_CHECK(step.value("behavior", "") == "Isolated" && !step.value("invert", false),
+                     "{}: Split pre-tokenizer must have behavior Isolated and invert false", source_);
+        const std::string regex = step.at("pattern").value("Regex", "");
+        split_ = SplitPattern::from_regex(regex);
+        DELREC_CHECK(split_.has_value(), "{}: split pattern {} is not one delrec implements (Llama-3's or Qwen2's)",
+                     source_, json(regex).dump());
+      } else if (type == "ByteLevel") {
+        DELREC_CHECK(!step.value("use_regex", true) && !step.value("add_prefix_space", false),
+                     "{}: ByteLevel pre-tokenizer with use_regex or add_prefix_space is not supported", source_);
+        byte_level = true;
+      } else {
+        throw Error(fmt::format("{}: pre-tokenizer type \"{}\" is not supported", source_, type));
+      }
+    }
+    DELREC_CHECK(split_ && byte_level, "{}: expected a Split pre-tokenizer followed by ByteLevel", source_);
+    DELREC_CHECK(j.at("decoder").value("type", "") == "ByteLevel", "{}: decoder {} is not supported (ByteLevel only)",
+                 source_, j.at("decoder").dump());
+
+    const json& post = j.value("post_processor", json());
+    const json procs = post.is_null() ? json::array()
+                       : post.value("type", "") == "Sequence" ? post.at("processors")
+                                                              : json::array({post});
+    for (const auto& p : procs) {
+      const std::string type = p.value("type", "");
+      if (type == "TemplateProcessing") {
+        parse_template(p, source_, &prefix_, &suffix_);
+      } else {
+        DELREC_CHECK(type == "ByteLevel", "{}: post-processor \"{}\" is not supported", source_, type);
+      }
+    }
+  } catch (const json::exception& e) {
+    throw Error(fmt::format("{}: unexpected structure: {}", source_, e.what()));
+  }
+
+  int64_t max_id = -1;
+  for (const auto& kv : vocab_) max_id = std::max(max_id, kv.second);
+  id_to_token_.assign(max_id + 1, "");
+  is_special_.assign(max_id + 1, false);
+  for (const auto& [token, id] : vocab_) id_to_token_[id] = token;
+  for (const auto& t : added_) is_special_[t.id] = t.special;
+  const auto table = bytes_to_unicode();
+  for (int b = 0; b < 256; ++b) {
+    utf8_append(&byte_to_char_[b], table[b]);
+    char_to_byte_[table[b]] = static_cast<uint8_t>(b);
+  }
+  if (!prefix_.empty()) bos_id_ = prefix_.front();
+  // The end-of-text token is not part of tokenizer.json's structure; tokenizer_config.json names it.
+  const fs::path config = tokenizer_json.parent_path() / "tokenizer_config.json";
+  if (fs::exists(config)) {
+    const json c = json::parse(read_file(config), nullptr, false);
+    if (c.is_object() && c.contains("eos_token")) {
+      const json& e = c["eos_token"];
+      const std::string name = e.is_string() ? e.get<std::string>() : e.is_object() ? e.value("content", "") : "";
+      if (vocab_.count(name)) eos_id_ = vocab_.at(name);
+    }
+  }
+}
+
+void BpeTokenizer::encode_piece(const std::string& piece, std::vector<int64_t>* ids) const {
+  std::string mapped;
+  std::vector<std::string> symbols;
+  for (unsigned char b : piece) {
+    mapped += byte_to_char_[b];
+    symbols.push_back(byte_to_char_[b]);
+  }
+  if (ignore_merges_) {
+    auto it = vocab_.find(mapped);
+    if (it != vocab_.end()) {
+      ids->push_back(it->second);
+      return;
+    }
+  }
+  // Merge the adjacent pair of lowest rank (leftmost on ties) until no pair has a rank.
+  while (symbols.size() > 1) {
+    int best = INT_MAX;
+    size_t at = 0;
+    for (size_t i = 0; i + 1 < symbols.size(); ++i) {
+      auto it = merge_rank_.find(merge_key(symbols[i], symbols[i + 1]));
+      if (it != merge_rank_.end() && it->second < best) best = it->second, at = i;
+    }
+    if (best == INT_MAX) break;
+    symbols[at] += symbols[at + 1];
+    symbols.erase(symbols.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+  }
+  for (const auto& s : symbols) {
+    auto it = vocab_.find(s);
+    DELREC_CHECK(it != vocab_.end(), "{}: BPE produced \"{}\", which is not in the vocabulary (corrupt tokenizer?)",
+                 source_, s);
+    ids->push_back(it->second);
+  }
+}
+
+std::vector<int64_t> BpeTokenizer::encode(const std::string& text, bool add_special) const {
+  if (ascii_only_nfc_) {
+    for (unsigned char c : text)
+      DELREC_CHECK(c < 0x80, "{}: this tokenizer normalizes text to NFC, which delrec applies only to ASCII text; "
+                   "normalize the text to NFC beforehand", source_);
+  }
+  std::vector<int64_t> ids(add_special ? prefix_ : std::vector<int64_t>{});
+  // Cut out added tokens, leftmost then longest first; split and BPE-encode the text between them.
+  size_t start = 0, pos = 0;
+  while (pos <= text.size()) {
+    const AddedToken* hit = nullptr;
+    if (pos < text.size()) {
+      for (const auto& t : added_)
+        if (!t.content.empty() && text.compare(pos, t.content.size(), t.content) == 0 &&
+            (!hit || t.content.size() > hit->content.size()))
+          hit = &t;
+    }
+    if (hit || pos == text.size()) {
+      for (const auto& piece : split_->split(text.substr(start, pos - start))) encode_piece(piece, &ids);
+      if (!hit) break;
+      ids.push_back(hit->id);
+      pos += hit->content.size();
+      start = pos;
+    } else {
+      ++pos;
+    }
+  }
+  if (add_special) ids.insert(ids.end(), suffix_.begin(), suffix_.end());
+  return ids;
+}
+
+std::string BpeTokenizer::decode(const std::vector<int64_t>& ids) const {
+  std::string bytes;
+  for (int64_t id : ids) {
+    DELREC_CHECK(id >= 0 && id < vocab_size() && !id_to_token_[id].empty(),
+                 "token id {} is outside the vocabulary of {} ({})", id, vocab_size(), source_);
+    if (is_special_[id]) continue;
+    // A token whose characters all stand for bytes becomes those bytes; any other token is kept as written.
+    const std::string& token = id_to_token_[id];
+    std::vector<char32_t> cps;
+    std::vector<size_t> offsets;
+    utf8_decode(token, &cps, &offsets);
+    std::string piece;
+    bool all_bytes = true;
+    for (char32_t c : cps) {
+      auto it = char_to_byte_.find(c);
+      if (it == char_to_byte_.end()) {
+        all_bytes = false;
+        break;
+      }
+      piece.push_back(static_cast<char>(it->second));
+    }
+    bytes += all_bytes ? piece : token;
+  }
+  return utf8_lossy(bytes);
+}
+
+}  // namespace delrec::llm

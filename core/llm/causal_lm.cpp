@@ -1,0 +1,196 @@
+#include "core/llm/causal_lm.h"
+
+#include <torch/version.h>
+
+#include <cmath>
+
+#include "core/llm/checkpoint.h"
+#include "core/llm/rope.h"
+#include "core/util/error.h"
+#include "parallel/mappings.h"
+
+namespace delrec::llm {
+namespace {
+
+// Checks that the TP group can split this architecture, naming every factor.
+void check_tp(const ModelConfig& c, int tp) {
+  DELREC_CHECK(c.num_heads % tp == 0, "tp({}) must divide num_attention_heads({})", tp, c.num_heads);
+  DELREC_CHECK(c.num_kv_heads % tp == 0 || tp % c.num_kv_heads == 0,
+               "tp({}) must divide num_key_value_heads({}) or be a multiple of it", tp, c.num_kv_heads);
+  DELREC_CHECK(c.intermediate_size % tp == 0, "tp({}) must divide intermediate_size({})", tp, c.intermediate_size);
+  DELREC_CHECK(c.vocab_size % tp == 0, "tp({}) must divide vocab_size({})", tp, c.vocab_size);
+}
+
+torch::Tensor read_full(const Checkpoint& ck, const std::string& name, at::IntArrayRef shape) {
+  torch::Tensor t = ck.read(name);
+  DELREC_CHECK(t.sizes() == shape, "checkpoint tensor '{}' has shape {}, the config implies {}", name,
+               c10::str(t.sizes()), c10::str(shape));
+  return t;
+}
+
+}  // namespace
+
+RmsNormImpl::RmsNormImpl(int64_t dim, double eps, torch::TensorOptions options) : eps_(eps) {
+  weight = register_parameter("weight", torch::ones({dim}, options));
+}
+
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
+  torch::Tensor h = x.to(torch::kFloat32);
+  h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps_);
+  return weight * h.to(x.scalar_type());
+}
+
+DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c, std::shared_ptr<parallel::Communicator> tp,
+                                   torch::TensorOptions options)
+    : config_(c) {
+  const int64_t n = tp->size(), r = tp->rank();
+  local_heads_ = c.num_heads / n;
+  local_kv_heads_ = std::max<int64_t>(1, c.num_kv_heads / n);
+  const int64_t replicas = std::max<int64_t>(1, n / c.num_kv_heads);
+  const int64_t q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim;
+  const int64_t local_q = local_heads_ * c.head_dim, local_kv = local_kv_heads_ * c.head_dim;
+  // Rank r's key/value heads start at head (r / replicas) * local_kv_heads.
+  const int64_t kv_start = (r / replicas) * local_kv;
+  auto column = [&](int64_t in, int64_t out, int64_t start, int64_t count, bool bias, int64_t reps) {
+    return ProjectionSpec{true, in, out, bias, start, count, reps};
+  };
+  auto row = [&](int64_t in, int64_t out, bool bias) { return ProjectionSpec{false, in, out, bias, 0, 0, 1}; };
+  const int64_t h = c.hidden_size, ff = c.intermediate_size, local_ff = ff / n;
+  const std::vector<std::pair<std::string, ProjectionSpec>> specs = {
+      {"self_attn.q_proj", column(h, q, r * local_q, local_q, c.attention_bias, 1)},
+      {"self_attn.k_proj", column(h, kv, kv_start, local_kv, c.attention_bias, replicas)},
+      {"self_attn.v_proj", column(h, kv, kv_start, local_kv, c.attention_bias, replicas)},
+      {"self_attn.o_proj", row(q, h, c.o_bias)},
+      {"mlp.gate_proj", column(h, ff, r * local_ff, local_ff, c.mlp_bias, 1)},
+      {"mlp.up_proj", column(h, ff, r * local_ff, local_ff, c.mlp_bias, 1)},
+      {"mlp.down_proj", row(ff, h, c.mlp_bias)},
+  };
+  for (const auto& [name, spec] : specs) {
+    std::string module_name = name;
+    std::replace(module_name.begin(), module_name.end(), '.', '_');  // module names may not contain dots
+    projections.emplace_back(name, register_module(module_name, Projection(spec, tp, options.dtype().toScalarType(),
+                                                                           options.device())));
+  }
+  input_norm = register_module("input_layernorm", RmsNorm(h, c.rms_norm_eps, options));
+  post_attention_norm = register_module("post_attention_layernorm", RmsNorm(h, c.rms_norm_eps, options));
+}
+
+Projection& DecoderLayerImpl::proj(const std::string& name) {
+  for (auto& p : projections)
+    if (p.first == name) return p.second;
+  throw Error("no projection " + name);
+}
+
+torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  const int64_t B = x.size(0), S = x.size(1), d = config_.head_dim;
+  // (B, S, heads * d) -> (B, heads, S, d)
+  auto heads = [&](const torch::Tensor& t, int64_t n) { return t.view({B, S, n, d}).transpose(1, 2); };
+  torch::Tensor q = apply_rope(heads(proj("self_attn.q_proj")->forward(x), local_heads_), cos, sin);
+  torch::Tensor k = apply_rope(heads(proj("self_attn.k_proj")->forward(x), local_kv_heads_), cos, sin);
+  torch::Tensor v = heads(proj("self_attn.v_proj")->forward(x), local_kv_heads_);
+  // Grouped-query attention: each key/value head serves local_heads / local_kv_heads consecutive query heads.
+  const int64_t group = local_heads_ / local_kv_heads_;
+  if (group > 1) {
+    k = k.repeat_interleave(group, 1);
+    v = v.repeat_interleave(group, 1);
+  }
+  torch::Tensor out;  // (B, heads, S, d)
+#if TORCH_VERSION_MAJOR >= 2
+  out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, /*is_causal=*/true);
+#else
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d));  // (B, h, S, S)
+  torch::Tensor future = torch::ones({S, S}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(1);
+  scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+  out = torch::matmul(torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type()), v);
+#endif
+  return proj("self_attn.o_proj")->forward(out.transpose(1, 2).reshape({B, S, local_heads_ * d}));
+}
+
+torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  torch::Tensor h = x + attention(input_norm->forward(x), cos, sin);
+  torch::Tensor n = post_attention_norm->forward(h);
+  torch::Tensor act = torch::silu(proj("mlp.gate_proj")->forward(n)) * proj("mlp.up_proj")->forward(n);
+  return h + proj("mlp.down_proj")->forward(act);
+}
+
+void DecoderLayerImpl::load(const Checkpoint& ck, const std::string& prefix) {
+  torch::NoGradGuard no_grad;
+  for (auto& [name, p] : projections) p->load(ck, prefix + name);
+  input_norm->weight.copy_(read_full(ck, prefix + "input_layernorm.weight", {config_.hidden_size}));
+  post_attention_norm->weight.copy_(read_full(ck, prefix + "post_attention_layernorm.weight", {config_.hidden_size}));
+}
+
+CausalLmImpl::CausalLmImpl(const ModelConfig& config, std::shared_ptr<parallel::Communicator> tp, torch::Dtype dtype,
+                           torch::Device device)
+    : config_(config), tp_(std::move(tp)), options_(torch::TensorOptions().dtype(dtype).device(device)) {
+  check_tp(config_, tp_->size());
+  embed_tokens_ = register_module(
+      "embed_tokens", parallel::VocabParallelEmbedding(
+                          parallel::VocabParallelEmbeddingOptions(config_.vocab_size, config_.hidden_size)
+                              .dtype(dtype)
+                              .device(device),
+                          tp_));
+  for (int64_t i = 0; i < config_.num_layers; ++i)
+    layers_.push_back(register_module("layer_" + std::to_string(i), DecoderLayer(config_, tp_, options_)));
+  norm_ = register_module("norm", RmsNorm(config_.hidden_size, config_.rms_norm_eps, options_));
+  if (!config_.tie_word_embeddings) {
+    parallel::ParallelLinearOptions o(config_.hidden_size, config_.vocab_size);
+    lm_head_ = register_module("lm_head", parallel::ColumnParallelLinear(o.bias(false).dtype(dtype).device(device), tp_));
+  }
+  for (auto& p : parameters()) p.requires_grad_(false);  // the base model is frozen
+}
+
+void CausalLmImpl::load(const std::filesystem::path& dir) {
+  torch::NoGradGuard no_grad;
+  Checkpoint ck(dir);
+  const int64_t local_vocab = config_.vocab_size / tp_->size();
+  const std::string embed = "model.embed_tokens.weight";
+  DELREC_CHECK(ck.info(embed).shape == (std::vector<int64_t>{config_.vocab_size, config_.hidden_size}),
+               "{}: '{}' does not have shape [vocab_size, hidden_size]", dir.string(), embed);
+  embed_tokens_->weight().copy_(ck.read_slice(embed, 0, tp_->rank() * local_vocab, local_vocab));
+  for (int64_t i = 0; i < config_.num_layers; ++i)
+    layers_[i]->load(ck, "model.layers." + std::to_string(i) + ".");
+  norm_->weight.copy_(read_full(ck, "model.norm.weight", {config_.hidden_size}));
+  if (lm_head_) {
+    DELREC_CHECK(ck.contains("lm_head.weight"), "{}: no 'lm_head.weight' although tie_word_embeddings is false",
+                 dir.string());
+    lm_head_->weight().copy_(ck.read_slice("lm_head.weight", 0, tp_->rank() * local_vocab, local_vocab));
+  }
+}
+
+torch::Tensor CausalLmImpl::embed(const torch::Tensor& ids) { return embed_tokens_->forward(ids); }
+
+torch::Tensor CausalLmImpl::forward_embeddings(const torch::Tensor& embeddings) {
+  const int64_t S = embeddings.size(1);
+  DELREC_CHECK(config_.sliding_window == 0 || S <= config_.sliding_window,
+               "sequence of {} positions exceeds the sliding window ({}), which delrec does not implement", S,
+               config_.sliding_window);
+  auto [cos, sin] = rope_tables(config_, S, options_.dtype().toScalarType(), options_.device());
+  torch::Tensor h = embeddings;
+  for (auto& layer : layers_) h = layer->forward(h, cos, sin);
+  h = norm_->forward(h);
+  if (lm_head_) return lm_head_->forward(h);  // (B, S, V/tp)
+  // Tied head: this rank's embedding rows are its vocabulary slice of the output projection.
+  return torch::matmul(parallel::copy_to_tp_region(h, tp_), embed_tokens_->weight().t());
+}
+
+torch::Tensor CausalLmImpl::forward(const torch::Tensor& ids, const torch::Tensor& soft_prompt) {
+  torch::Tensor x = embed(ids);  // (B, T, hidden)
+  if (soft_prompt.defined()) {
+    torch::Tensor soft = soft_prompt.dim() == 2 ? soft_prompt.unsqueeze(0).expand({x.size(0), -1, -1}) : soft_prompt;
+    DELREC_CHECK(soft.dim() == 3 && soft.size(0) == x.size(0) && soft.size(2) == config_.hidden_size,
+                 "soft prompt of shape {} does not fit a batch of {} with hidden size {}", c10::str(soft_prompt.sizes()),
+                 x.size(0), config_.hidden_size);
+    x = torch::cat({soft.to(x.scalar_type()), x}, 1);  // (B, n + T, hidden), positions 0..n+T-1
+  }
+  return forward_embeddings(x);
+}
+
+CausalLm load_causal_lm(const std::filesystem::path& dir, std::shared_ptr<parallel::Communicator> tp,
+                        torch::Dtype dtype, torch::Device device) {
+  CausalLm model(load_model_config(dir / "config.json"), std::move(tp), dtype, device);
+  model->load(dir);
+  return model;
+}
+
+}  // namespace delrec::llm

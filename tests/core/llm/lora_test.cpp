@@ -1,0 +1,82 @@
+#include "core/llm/lora.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/llm/safetensors.h"
+#include "core/util/atomic_file.h"
+#include "core/util/error.h"
+#include "tests/core/llm/llm_test_support.h"
+#include "tests/test_support.h"
+
+namespace delrec::llm {
+namespace {
+
+TEST(Lora, FixtureAdapterMatchesPeftLogits) {
+  DELREC_REQUIRE_SHARED("fixtures/tiny-llama/lora_adapter");
+  const auto dir = test::shared_dir() / "fixtures/tiny-llama";
+  SafetensorsFile ref(dir / "reference.safetensors");
+  CausalLm model = load_causal_lm(dir, test::single_rank_tp());
+  LoraConfig config = load_lora(model, dir / "lora_adapter");
+  EXPECT_DOUBLE_EQ(config.scale(), 2.0);
+  torch::NoGradGuard no_grad;
+  EXPECT_LT(test::relative_error(model->forward(ref.read("input_ids")), ref.read("lora_logits")), 1e-5);
+}
+
+TEST(Lora, SaveThenLoadGivesIdenticalLogitsAndPeftLayout) {
+  DELREC_REQUIRE_SHARED("fixtures/tiny-llama/lora_adapter");
+  const auto dir = test::shared_dir() / "fixtures/tiny-llama";
+  test::TempDir tmp;
+  const torch::Tensor ids = SafetensorsFile(dir / "reference.safetensors").read("input_ids");
+  CausalLm a = load_causal_lm(dir, test::single_rank_tp());
+  LoraConfig config = load_lora(a, dir / "lora_adapter");
+  save_lora(a, config, tmp / "adapter", true);
+  CausalLm b = load_causal_lm(dir, test::single_rank_tp());
+  load_lora(b, tmp / "adapter");
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(a->forward(ids), b->forward(ids)));
+
+  // Same tensor names, shapes and values as the adapter PEFT wrote; the config keys PEFT reads.
+  SafetensorsFile peft(dir / "lora_adapter/adapter_model.safetensors");
+  SafetensorsFile ours(tmp / "adapter/adapter_model.safetensors");
+  ASSERT_EQ(ours.names(), peft.names());
+  for (const auto& name : peft.names()) EXPECT_TRUE(torch::equal(ours.read(name), peft.read(name))) << name;
+  const auto saved = nlohmann::json::parse(read_file(tmp / "adapter/adapter_config.json"));
+  const auto original = nlohmann::json::parse(read_file(dir / "lora_adapter/adapter_config.json"));
+  for (const char* key : {"peft_type", "r", "lora_alpha", "bias", "use_rslora", "use_dora", "fan_in_fan_out"})
+    EXPECT_EQ(saved[key], original[key]) << key;
+  EXPECT_EQ(saved["target_modules"].size(), original["target_modules"].size());
+}
+
+TEST(Lora, FreshAdapterStartsAtZeroAndTrains) {
+  DELREC_REQUIRE_SHARED("fixtures/tiny-qwen2");
+  const auto dir = test::shared_dir() / "fixtures/tiny-qwen2";
+  const torch::Tensor ids = SafetensorsFile(dir / "reference.safetensors").read("input_ids");
+  CausalLm model = load_causal_lm(dir, test::single_rank_tp());
+  torch::Tensor before;
+  {
+    torch::NoGradGuard no_grad;
+    before = model->forward(ids);
+  }
+  LoraConfig config;
+  config.target_modules = {"q_proj", "v_proj", "down_proj"};
+  attach_lora(model, config);
+  auto params = lora_parameters(model);
+  EXPECT_EQ(params.size(), 2u * 3 * 2);  // A and B, 3 projections, 2 layers
+  torch::Tensor logits = model->forward(ids);
+  EXPECT_TRUE(torch::equal(logits, before));
+  logits.logsumexp(-1).mean().backward();
+  for (const auto& p : params) EXPECT_TRUE(p.grad().defined());
+}
+
+TEST(Lora, UnsupportedOptionsAreRefused) {
+  test::TempDir tmp;
+  write_file_atomically(tmp / "adapter_config.json", R"({"peft_type":"LORA","r":4,"use_dora":true,"target_modules":["q_proj"]})");
+  EXPECT_THROW(load_lora_config(tmp / "adapter_config.json"), Error);
+  write_file_atomically(tmp / "adapter_config.json", R"({"peft_type":"LORA","r":4,"target_modules":["lm_head"]})");
+  EXPECT_THROW(load_lora_config(tmp / "adapter_config.json"), Error);
+}
+
+}  // namespace
+}  // namespace delrec::llm
