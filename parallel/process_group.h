@@ -1,0 +1,40 @@
+#pragma once
+// A process group: the ranks that run one collective together (the world, a TP group, a DP group). It is the
+// Communicator the layers receive; each call goes to the backend that matches the tensor's device: MPI for CPU
+// tensors, NCCL for CUDA tensors (its communicator is created on the first CUDA collective, collectively).
+// A group of one does no communication: every collective returns at once (all_gather returns its input).
+#include <mpi.h>
+
+#include <memory>
+
+#include "parallel/communicator.h"
+#include "parallel/mpi_communicator.h"
+
+namespace delrec::parallel {
+
+class ProcessGroup : public Communicator {
+ public:
+  // Takes ownership of `comm` (see MpiCommunicator).
+  explicit ProcessGroup(MPI_Comm comm);
+  ~ProcessGroup() override;
+
+  int rank() const override { return mpi_.rank(); }
+  int size() const override { return mpi_.size(); }
+
+  void all_reduce(torch::Tensor& tensor, ReduceOp op) override;
+  torch::Tensor all_gather(const torch::Tensor& tensor) override;
+  torch::Tensor reduce_scatter(const torch::Tensor& tensor, ReduceOp op) override;
+  void broadcast(torch::Tensor& tensor, int root) override;
+  void barrier() override;
+
+  // Collective over this group: a new group of the ranks that pass the same colour, ordered by key.
+  std::shared_ptr<ProcessGroup> split(int color, int key) const;
+
+ private:
+  Communicator& backend(const torch::Tensor& tensor);
+
+  MpiCommunicator mpi_;
+  std::unique_ptr<Communicator> nccl_;
+};
+
+}  // namespace delrec::parallel
