@@ -1,7 +1,11 @@
 #pragma once
 // Shared test helpers: temporary directories, paths to ../shared and committed fixtures.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
+
+#include "core/util/error.h"
 
 namespace delrec::test {
 
@@ -28,6 +32,18 @@ std::filesystem::path delrec_binary();
 
 // Runs a shell command, returns its exit code; stdout+stderr captured into *output when given.
 int run_command(const std::string& command, std::string* output = nullptr);
+
+// The message of the delrec::Error that f() throws; records a test failure and returns "" when it throws none.
+template <class F>
+std::string error_message(F&& f) {
+  try {
+    f();
+  } catch (const ::delrec::Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a delrec::Error";
+  return "";
+}
 
 }  // namespace delrec::test
 

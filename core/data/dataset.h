@@ -44,4 +44,9 @@ struct Dataset {
   int64_t test_target(int64_t user) const;                    // s[n-1]
 };
 
+// SHA-256 (hex) of the content: user and item keys, titles, sequences, timestamps and both candidate tables, each
+// length-prefixed, integers as 8-byte little-endian (layout in docs/data.md). Name and recipe are not included, so
+// the same data prepared under another run name has the same fingerprint.
+std::string compute_fingerprint(const Dataset& dataset);
+
 }  // namespace delrec::data

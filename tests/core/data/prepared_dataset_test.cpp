@@ -1,0 +1,78 @@
+#include "core/data/prepared_dataset.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "core/data/prepare.h"
+#include "core/util/atomic_file.h"
+#include "core/util/error.h"
+#include "tests/test_support.h"
+
+namespace delrec::data {
+namespace {
+
+Dataset small_dataset() {
+  config::DataConfig c;
+  c.synthetic.users = 50;
+  c.synthetic.items = 100;
+  return prepare(c, "data:\n  dataset: synthetic\n");
+}
+
+TEST(PreparedDataset, RoundTripKeepsEverything) {
+  test::TempDir dir;
+  Dataset d = small_dataset();
+  d.item_titles[1] = "Am\xC3\xA9lie (2001)";  // UTF-8 survives
+  d.fingerprint = compute_fingerprint(d);
+  save_prepared(d, dir / "data.h5");
+  Dataset r = load_prepared(dir / "data.h5");
+  EXPECT_EQ(r.name, d.name);
+  EXPECT_EQ(r.user_keys, d.user_keys);
+  EXPECT_EQ(r.item_keys, d.item_keys);
+  EXPECT_EQ(r.item_titles, d.item_titles);
+  EXPECT_EQ(r.sequences, d.sequences);
+  EXPECT_EQ(r.timestamps, d.timestamps);
+  EXPECT_EQ(r.valid_candidates, d.valid_candidates);
+  EXPECT_EQ(r.test_candidates, d.test_candidates);
+  EXPECT_EQ(r.fingerprint, d.fingerprint);
+  EXPECT_EQ(r.recipe_yaml, d.recipe_yaml);
+  EXPECT_FALSE(std::filesystem::exists(dir / ("data.h5.tmp." + std::to_string(::getpid()))));
+}
+
+TEST(PreparedDataset, TruncatedFileIsReported) {
+  test::TempDir dir;
+  save_prepared(small_dataset(), dir / "data.h5");
+  std::string bytes = read_file(dir / "data.h5");
+  std::ofstream(dir / "cut.h5", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  std::string msg = test::error_message([&] { load_prepared(dir / "cut.h5"); });
+  EXPECT_NE(msg.find((dir / "cut.h5").string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("prepare it again"), std::string::npos) << msg;
+}
+
+TEST(PreparedDataset, AlteredContentFailsTheFingerprint) {
+  test::TempDir dir;
+  Dataset d = small_dataset();
+  save_prepared(d, dir / "data.h5");
+  // Titles are stored as plain bytes: change one letter of one title in place.
+  std::string bytes = read_file(dir / "data.h5");
+  size_t at = bytes.find(d.item_titles[5]);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 4] ^= 0x20;
+  std::ofstream(dir / "altered.h5", std::ios::binary) << bytes;
+  std::string msg = test::error_message([&] { load_prepared(dir / "altered.h5"); });
+  EXPECT_NE(msg.find("does not match its fingerprint"), std::string::npos) << msg;
+}
+
+TEST(PreparedDataset, NotHdf5AndMissingFiles) {
+  test::TempDir dir;
+  std::ofstream(dir / "text.h5") << "user,item\n";
+  EXPECT_NE(test::error_message([&] { load_prepared(dir / "text.h5"); }).find("is not a readable HDF5 file"),
+            std::string::npos);
+  std::string msg = test::error_message([&] { load_prepared(dir / "none.h5"); });
+  EXPECT_NE(msg.find("none.h5 does not exist"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("delrec data prepare"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace delrec::data
