@@ -5,6 +5,7 @@
 //  2. teacher cache read throughput (decoded examples) against a plain sequential read of the same shard files.
 // Usage: bench_teacher [epochs=3]
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -13,7 +14,6 @@
 #include "core/data/prepare.h"
 #include "core/teacher/teacher_cache.h"
 #include "core/teacher/train.h"
-#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace delrec;
@@ -92,11 +92,11 @@ void bench_cache(const data::Dataset& d) {
   teacher::Teacher t(sasrec_config(), {d.name, d.fingerprint, d.num_items(), 0, 0});
   teacher::CacheSpec spec;
   spec.train_prefixes = 20;
-  test::TempDir dir;
+  const fs::path dir = fs::temp_directory_path() / ("delrec-bench-teacher-" + std::to_string(::getpid()));
   const int64_t shards = 3;
   auto start = Clock::now();
-  for (int64_t s = 0; s < shards; ++s) teacher::write_cache_shard(t, d, spec, s, shards, dir.path());
-  const auto manifest = teacher::write_cache_manifest(t, d, spec, shards, dir.path());
+  for (int64_t s = 0; s < shards; ++s) teacher::write_cache_shard(t, d, spec, s, shards, dir);
+  const auto manifest = teacher::write_cache_manifest(t, d, spec, shards, dir);
   const double write_s = seconds_since(start);
   int64_t bytes = 0;
   for (const auto& s : manifest.shards) bytes += int64_t(fs::file_size(dir / s.file));
@@ -118,7 +118,7 @@ void bench_cache(const data::Dataset& d) {
   start = Clock::now();
   int64_t decoded = 0;
   for (int r = 0; r < kRepeats; ++r) {
-    teacher::TeacherCacheReader reader(dir.path(), d.fingerprint);
+    teacher::TeacherCacheReader reader(dir, d.fingerprint);
     for (int rank = 0; rank < 8; ++rank) {
       const auto batch = reader.read_slice(rank, 8);
       decoded += batch.user.size(0);
@@ -130,13 +130,14 @@ void bench_cache(const data::Dataset& d) {
   std::cout << fmt::format("  reader, 8 rank slices (decompressed, int64 ids): {:.1f} ms ({:.0f} examples/s, "
                            "{:.0f} MB/s of files), {:.2f}x the plain read time\n",
                            cached * 1e3, decoded / kRepeats / cached, bytes / 1e6 / cached, cached / plain);
+  fs::remove_all(dir);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const int epochs = argc > 1 ? std::atoi(argv[1]) : 3;
-  const auto source = test::shared_dir() / "data/ml-100k";
+  const auto source = fs::path(DELREC_SHARED_DIR) / "data/ml-100k";
   if (!fs::exists(source / "u.data")) {
     std::cerr << "bench_teacher: " << source.string() << " is not present\n";
     return 1;
