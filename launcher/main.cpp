@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   delrec::cli::add_data_commands(app);
   delrec::cli::add_run_commands(app);
+  delrec::cli::add_teacher_commands(app);
   delrec::cli::add_slurm_commands(app);
   delrec::cli::add_tokenizer_commands(app);
   delrec::cli::add_model_commands(app);

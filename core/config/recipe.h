@@ -7,6 +7,7 @@
 
 #include "core/config/data_config.h"
 #include "core/config/schema.h"
+#include "core/config/teacher_config.h"
 #include "core/config/slurm_config.h"
 
 namespace delrec::config {
@@ -27,11 +28,13 @@ struct RunConfig {
 struct Recipe {
   RunConfig run;
   DataConfig data;
+  TeacherConfig teacher;
   SlurmConfig slurm;
 
   void describe(Schema& s) {
     s.section("run", run, "run name, output directory and seed");
     s.section("data", data, "raw dataset and its preparation");
+    s.section("teacher", teacher, "teacher model (SASRec, GRU4Rec, Caser), its training and its cache");
     s.section("slurm", slurm, "sbatch settings for `delrec slurm submit`");
   }
 };

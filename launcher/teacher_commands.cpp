@@ -1,0 +1,160 @@
+// `delrec teacher train|eval|cache`: train the conventional recommender DELRec distils from, report its quality,
+// and cache its outputs for the LLM stages.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <memory>
+
+#include "core/config/recipe.h"
+#include "core/data/prepare.h"
+#include "core/data/prepared_dataset.h"
+#include "core/teacher/evaluate.h"
+#include "core/teacher/teacher_cache.h"
+#include "core/teacher/train.h"
+#include "core/util/atomic_file.h"
+#include "core/util/error.h"
+#include "core/util/log.h"
+#include "core/util/sha256.h"
+#include "launcher/commands.h"
+#include "parallel/world.h"
+
+namespace fs = std::filesystem;
+
+namespace delrec::cli {
+namespace {
+
+struct TeacherOptions {
+  std::string recipe;
+  std::vector<std::string> overrides;
+  std::string checkpoint;  // eval, cache: overrides teacher.checkpoint
+  std::string split = "test";
+};
+
+// The recipe's prepared dataset; prepared (and saved) first when the file does not exist yet.
+data::Dataset load_dataset(config::Recipe& recipe) {
+  if (recipe.data.prepared.empty()) recipe.data.prepared = (fs::path(recipe.run.out_dir) / "data.h5").string();
+  if (fs::exists(recipe.data.prepared)) return data::load_prepared(recipe.data.prepared);
+  spdlog::info("teacher: {} does not exist yet; preparing it from the recipe's data section", recipe.data.prepared);
+  auto dataset = data::prepare(recipe.data, config::dump_recipe(recipe));
+  data::save_prepared(dataset, recipe.data.prepared);
+  return dataset;
+}
+
+config::Recipe load(const TeacherOptions& o) {
+  auto recipe = config::load_recipe(o.recipe, o.overrides);
+  if (!o.checkpoint.empty()) recipe.teacher.checkpoint = o.checkpoint;
+  if (recipe.teacher.threads > 0) torch::set_num_threads(int(recipe.teacher.threads));
+  return recipe;
+}
+
+// A checkpoint must belong to the dataset it is evaluated or cached on.
+teacher::Teacher load_teacher(const config::Recipe& recipe, const data::Dataset& dataset) {
+  const auto path = teacher::default_checkpoint_path(recipe.teacher, recipe.run.out_dir);
+  auto t = teacher::Teacher::load(path);
+  DELREC_CHECK(t.info().dataset_fingerprint == dataset.fingerprint,
+               "teacher checkpoint {} was trained on dataset '{}' (fingerprint {}), not on {} (fingerprint {}); "
+               "retrain it with `delrec teacher train RECIPE`",
+               path.string(), t.info().dataset_name, t.info().dataset_fingerprint.substr(0, 16),
+               recipe.data.prepared, dataset.fingerprint.substr(0, 16));
+  return t;
+}
+
+void run_train(const TeacherOptions& o) {
+  auto recipe = load(o);
+  const auto dataset = load_dataset(recipe);
+  const fs::path out_dir = fs::path(recipe.run.out_dir) / "teacher";
+  fs::create_directories(out_dir);
+  config::write_resolved_recipe(recipe, out_dir);
+  const auto checkpoint = teacher::default_checkpoint_path(recipe.teacher, recipe.run.out_dir);
+  const auto outcome = teacher::train_teacher(dataset, recipe.teacher, uint64_t(recipe.run.seed), checkpoint,
+                                              out_dir / (recipe.teacher.model + ".metrics.jsonl"));
+  std::cout << fmt::format("trained {} for {} epochs ({:.2f} s/epoch); best validation NDCG@10 {:.4f} at epoch {}\n"
+                           "checkpoint: {}\n",
+                           recipe.teacher.model, outcome.epochs_run, outcome.seconds_per_epoch,
+                           outcome.best_valid_ndcg10, outcome.best_epoch, checkpoint.string());
+}
+
+void run_eval(const TeacherOptions& o) {
+  auto recipe = load(o);
+  const auto dataset = load_dataset(recipe);
+  const auto t = load_teacher(recipe, dataset);
+  const auto split = o.split == "valid" ? teacher::Split::kValid : teacher::Split::kTest;
+  const auto evaluation = teacher::evaluate_teacher(t, dataset, split);
+  const auto title = fmt::format("{} on {} ({} split, {} candidates per user)", recipe.teacher.model, dataset.name,
+                                 teacher::to_string(split), dataset.test_candidates.at(0).size());
+  std::cout << teacher::format_table(evaluation, title);
+  const auto path = fs::path(recipe.run.out_dir) / "teacher" /
+                    fmt::format("{}.eval.{}.json", recipe.teacher.model, teacher::to_string(split));
+  auto j = teacher::to_json(evaluation);
+  j["model"] = recipe.teacher.model;
+  j["dataset"] = dataset.name;
+  j["split"] = teacher::to_string(split);
+  j["checkpoint_epoch"] = t.info().epoch;
+  fs::create_directories(path.parent_path());
+  write_file_atomically(path, j.dump(2) + "\n");
+  std::cout << "written: " << path.string() << "\n";
+}
+
+std::string file_sha256(const fs::path& path) {
+  Sha256 hash;
+  hash.update(read_file(path));
+  return hash.hex_digest();
+}
+
+void run_cache(const TeacherOptions& o) {
+  parallel::World world;  // a world of one without mpirun: this process then writes every shard
+  set_log_rank(world.rank(), world.size());
+  auto recipe = load(o);
+  const auto dataset = load_dataset(recipe);
+  const auto t = load_teacher(recipe, dataset);
+  const fs::path dir = recipe.teacher.cache_dir.empty() ? fs::path(recipe.run.out_dir) / "teacher_cache"
+                                                        : fs::path(recipe.teacher.cache_dir);
+  const int64_t shards = recipe.teacher.cache_shards > 0 ? recipe.teacher.cache_shards : world.size();
+  teacher::CacheSpec spec{recipe.teacher.top_k, recipe.teacher.cache_train_prefixes, uint64_t(recipe.data.seed),
+                          file_sha256(teacher::default_checkpoint_path(recipe.teacher, recipe.run.out_dir))};
+  for (int64_t s = world.rank(); s < shards; s += world.size()) {
+    teacher::write_cache_shard(t, dataset, spec, s, shards, dir);
+    spdlog::info("teacher cache: wrote {}", (dir / teacher::shard_file_name(s, shards)).string());
+  }
+  world.group()->barrier();
+  if (world.rank() == 0) {
+    const auto manifest = teacher::write_cache_manifest(t, dataset, spec, shards, dir);
+    std::cout << fmt::format("teacher cache: {} examples (top {} items, {} candidates each) in {} shards: {}\n",
+                             manifest.num_examples, manifest.top_k, manifest.num_candidates, shards, dir.string());
+  }
+}
+
+CLI::App* add(CLI::App* group, const std::string& name, const std::string& help,
+              const std::shared_ptr<TeacherOptions>& o) {
+  CLI::App* cmd = group->add_subcommand(name, help);
+  cmd->add_option("recipe", o->recipe, "recipe YAML")->required()->check(CLI::ExistingFile);
+  cmd->add_option("overrides", o->overrides, "recipe overrides key.path=value, e.g. teacher.epochs=50");
+  return cmd;
+}
+
+}  // namespace
+
+void add_teacher_commands(CLI::App& app) {
+  CLI::App* group = app.add_subcommand("teacher", "Train, evaluate and cache the teacher (SASRec, GRU4Rec, Caser)");
+  group->require_subcommand(1);
+
+  auto train = std::make_shared<TeacherOptions>();
+  add(group, "train", "Train teacher.model on the prepared dataset; keeps the checkpoint with the best "
+                      "validation NDCG@10", train)
+      ->callback([train] { run_train(*train); });
+
+  auto eval = std::make_shared<TeacherOptions>();
+  auto* eval_cmd = add(group, "eval", "Evaluate the trained teacher on the fixed candidates and the full catalogue "
+                                      "(table on stdout, JSON beside the checkpoint)", eval);
+  eval_cmd->add_option("--checkpoint", eval->checkpoint, "checkpoint (default teacher.checkpoint)");
+  eval_cmd->add_option("--split", eval->split, "valid or test")->check(CLI::IsMember({"valid", "test"}));
+  eval_cmd->callback([eval] { run_eval(*eval); });
+
+  auto cache = std::make_shared<TeacherOptions>();
+  auto* cache_cmd = add(group, "cache", "Write the teacher's top-K items and candidate scores for every example "
+                                        "into sharded HDF5 files (one shard per MPI rank)", cache);
+  cache_cmd->add_option("--checkpoint", cache->checkpoint, "checkpoint (default teacher.checkpoint)");
+  cache_cmd->callback([cache] { run_cache(*cache); });
+}
+
+}  // namespace delrec::cli
