@@ -1,5 +1,6 @@
 #include "core/llm/bpe_tokenizer.h"
 
+#include <algorithm>
 #include <climits>
 #include <nlohmann/json.hpp>
 

@@ -2,7 +2,9 @@
 
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/llm/checkpoint.h"
 #include "core/llm/rope.h"

@@ -40,12 +40,13 @@ void SASRecBlockImpl::reset() {
   torch::nn::init::xavier_normal_(ffn2->weight);
 }
 
-torch::Tensor SASRecBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& attn_bias) {
+torch::Tensor SASRecBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& hidden_keys) {
   const int64_t B = x.size(0), T = x.size(1), H = options.heads(), Dh = options.hidden() / H;
   auto q_in = attn_norm(x);                                                   // (B, T, D)
   auto q = q_proj(q_in).view({B, T, H, Dh}).transpose(1, 2);                 // (B, H, T, Dh)
   auto kv = kv_proj(x).view({B, T, 2, H, Dh}).permute({2, 0, 3, 1, 4});      // (2, B, H, T, Dh)
-  auto scores = torch::matmul(q, kv[0].transpose(-2, -1)).mul_(1.0 / std::sqrt(double(Dh))).add_(attn_bias);
+  auto scores = torch::matmul(q, kv[0].transpose(-2, -1)).mul_(1.0 / std::sqrt(double(Dh)))
+                    .masked_fill_(hidden_keys, -std::numeric_limits<float>::infinity());  // (B, H, T, T)
   auto attn = dropout(torch::softmax(scores, -1));                            // (B, H, T, T)
   auto context = torch::matmul(attn, kv[1]).transpose(1, 2).reshape({B, T, H * Dh});
   auto h = ffn_norm(q_in + out_proj(context));
@@ -70,7 +71,7 @@ SASRecImpl::SASRecImpl(const SASRecOptions& options_) : options(options_) {
 }
 
 torch::Tensor SASRecImpl::forward(const torch::Tensor& seqs) {
-  const int64_t B = seqs.size(0), T = seqs.size(1), L = options.max_len();
+  const int64_t T = seqs.size(1), L = options.max_len();
   DELREC_CHECK(T <= L, "SASRec: sequence length {} exceeds teacher.max_len {}", T, L);
   auto keep = seqs.ne(0);                                                      // (B, T)
   // Positions L-T+1..L, so the newest item is at L whatever the padding; padding gets position 0 (a zero row).
@@ -82,9 +83,8 @@ torch::Tensor SASRecImpl::forward(const torch::Tensor& seqs) {
   auto causal = torch::ones({T, T}, seqs.options().dtype(torch::kBool)).tril();
   auto diagonal = torch::eye(T, seqs.options().dtype(torch::kBool));
   auto allowed = causal.unsqueeze(0) & (keep.unsqueeze(1) | diagonal.unsqueeze(0));  // (B, T, T)
-  auto attn_bias = torch::zeros({B, 1, T, T}, x.options())
-                       .masked_fill_(allowed.logical_not().unsqueeze(1), -std::numeric_limits<float>::infinity());
-  for (const auto& block : *blocks) x = block->as<SASRecBlock>()->forward(x, attn_bias) * keep_f;
+  auto hidden_keys = allowed.logical_not().unsqueeze(1);                              // (B, 1, T, T)
+  for (const auto& block : *blocks) x = block->as<SASRecBlock>()->forward(x, hidden_keys) * keep_f;
   return last_norm(x);
 }
 

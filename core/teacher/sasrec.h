@@ -29,8 +29,8 @@ class SASRecBlockImpl : public torch::nn::Cloneable<SASRecBlockImpl> {
  public:
   explicit SASRecBlockImpl(const SASRecOptions& options);
   void reset() override;
-  // x (B, T, D), attn_bias (B, 1, T, T) with 0 where a query may attend and -inf elsewhere -> (B, T, D)
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attn_bias);
+  // x (B, T, D), hidden_keys (B, 1, T, T) bool, true where a query may not attend -> (B, T, D)
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& hidden_keys);
 
   SASRecOptions options;
   torch::nn::LayerNorm attn_norm{nullptr}, ffn_norm{nullptr};
