@@ -1,6 +1,25 @@
 #include "core/train/lion.h"
 
+#include <sstream>
+#include <type_traits>
+
 namespace delrec::train {
+namespace {
+
+// Optimizer::state_ is keyed by the parameter's TensorImpl address: as its string form in LibTorch 1.x and as a
+// void* in 2.x. Both spellings come from this one function.
+template <class Key>
+Key state_key(const torch::Tensor& p) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream os;
+    os << p.unsafeGetTensorImpl();
+    return os.str();
+  } else {
+    return static_cast<Key>(p.unsafeGetTensorImpl());
+  }
+}
+
+}  // namespace
 
 Lion::Lion(std::vector<torch::Tensor> params, LionOptions options)
     : torch::optim::Optimizer({torch::optim::OptimizerParamGroup(std::move(params))},
@@ -18,7 +37,7 @@ torch::Tensor Lion::step(LossClosure closure) {
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       const auto& grad = p.grad();
-      auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
+      auto key = state_key<std::decay_t<decltype(state_)>::key_type>(p);
       auto it = state_.find(key);
       if (it == state_.end()) {
         auto state = std::make_unique<LionParamState>();

@@ -3,10 +3,12 @@
 # section's checks; every section prints what it ran. Usage: tests/gpu/run_gpu_checks.sh [path/to/libtorch]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-torch_dir=${1:-$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null || true)}
+torch_dir=${1:-$(python3 -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null || true)}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release ${torch_dir:+-DCMAKE_PREFIX_PATH="$torch_dir"}
+# sm_90 (H100/H200); set TORCH_CUDA_ARCH_LIST for other GPUs.
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" \
+  ${torch_dir:+-DCMAKE_PREFIX_PATH="$torch_dir"}
 
 # ---- parallel: the NCCL backend -------------------------------------------------------------------------------
 # Every NCCL collective on CUDA tensors with a world of one rank, then the all-reduce bus bandwidth on the GPU.
