@@ -1,5 +1,6 @@
 // The only file that talks to yaml-cpp: binds a YAML document (plus `key.path=value` overrides) to the recipe's
 // Schema, with every error located as "file:line:col key.path: message".
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
