@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/teacher/fast_dropout.h"
 #include "core/util/error.h"
 
 namespace delrec::teacher {
@@ -25,7 +26,6 @@ void SASRecBlockImpl::reset() {
   out_proj = register_module("out_proj", torch::nn::Linear(d, d));
   ffn1 = register_module("ffn1", torch::nn::Linear(d, d));
   ffn2 = register_module("ffn2", torch::nn::Linear(d, d));
-  dropout = register_module("dropout", torch::nn::Dropout(options.dropout()));
   torch::NoGradGuard no_grad;
   // As torch.nn.MultiheadAttention followed by the reference's xavier_normal_ pass: one (3D, D) in-projection
   // initialised as a whole (its fan decides the scale), zero in/out biases.
@@ -41,16 +41,17 @@ void SASRecBlockImpl::reset() {
 }
 
 torch::Tensor SASRecBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& hidden_keys) {
+  auto drop = [this](const torch::Tensor& t) { return fast_dropout(t, options.dropout(), is_training()); };
   const int64_t B = x.size(0), T = x.size(1), H = options.heads(), Dh = options.hidden() / H;
   auto q_in = attn_norm(x);                                                   // (B, T, D)
   auto q = q_proj(q_in).view({B, T, H, Dh}).transpose(1, 2);                 // (B, H, T, Dh)
   auto kv = kv_proj(x).view({B, T, 2, H, Dh}).permute({2, 0, 3, 1, 4});      // (2, B, H, T, Dh)
   auto scores = torch::matmul(q, kv[0].transpose(-2, -1)).mul_(1.0 / std::sqrt(double(Dh)))
                     .masked_fill_(hidden_keys, -std::numeric_limits<float>::infinity());  // (B, H, T, T)
-  auto attn = dropout(torch::softmax(scores, -1));                            // (B, H, T, T)
+  auto attn = drop(torch::softmax(scores, -1));                               // (B, H, T, T)
   auto context = torch::matmul(attn, kv[1]).transpose(1, 2).reshape({B, T, H * Dh});
   auto h = ffn_norm(q_in + out_proj(context));
-  return h + dropout(ffn2(torch::relu(dropout(ffn1(h)))));
+  return h + drop(ffn2(torch::relu(drop(ffn1(h)))));
 }
 
 SASRecImpl::SASRecImpl(const SASRecOptions& options_) : options(options_) {
@@ -59,7 +60,6 @@ SASRecImpl::SASRecImpl(const SASRecOptions& options_) : options(options_) {
       "item_emb", torch::nn::Embedding(torch::nn::EmbeddingOptions(options.num_items() + 1, d).padding_idx(0)));
   pos_emb = register_module(
       "pos_emb", torch::nn::Embedding(torch::nn::EmbeddingOptions(options.max_len() + 1, d).padding_idx(0)));
-  emb_dropout = register_module("emb_dropout", torch::nn::Dropout(options.dropout()));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < options.blocks(); ++i) blocks->push_back(SASRecBlock(options));
   last_norm = register_module("last_norm", layer_norm(d));
@@ -78,7 +78,7 @@ torch::Tensor SASRecImpl::forward(const torch::Tensor& seqs) {
   auto positions = torch::arange(L - T + 1, L + 1, seqs.options()).unsqueeze(0) * keep;
   auto x = item_emb(seqs) * std::sqrt(double(options.hidden())) + pos_emb(positions);  // (B, T, D)
   auto keep_f = keep.unsqueeze(-1).to(x.dtype());                             // (B, T, 1)
-  x = emb_dropout(x) * keep_f;
+  x = fast_dropout(x, options.dropout(), is_training()) * keep_f;
   // A query at t sees keys <= t that are real items; its own position is always visible so padded rows stay finite.
   auto causal = torch::ones({T, T}, seqs.options().dtype(torch::kBool)).tril();
   auto diagonal = torch::eye(T, seqs.options().dtype(torch::kBool));

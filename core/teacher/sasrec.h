@@ -35,7 +35,6 @@ class SASRecBlockImpl : public torch::nn::Cloneable<SASRecBlockImpl> {
   SASRecOptions options;
   torch::nn::LayerNorm attn_norm{nullptr}, ffn_norm{nullptr};
   torch::nn::Linear q_proj{nullptr}, kv_proj{nullptr}, out_proj{nullptr}, ffn1{nullptr}, ffn2{nullptr};
-  torch::nn::Dropout dropout{nullptr};
 };
 TORCH_MODULE(SASRecBlock);
 
@@ -47,7 +46,6 @@ class SASRecImpl : public SequenceModelImpl {
 
   SASRecOptions options;
   torch::nn::Embedding item_emb{nullptr}, pos_emb{nullptr};
-  torch::nn::Dropout emb_dropout{nullptr};
   torch::nn::ModuleList blocks;
   torch::nn::LayerNorm last_norm{nullptr};
 };
