@@ -1,4 +1,5 @@
-// `delrec run RECIPE [key.path=value ...]` and `delrec quickstart`: run a recipe's pipeline in its run directory.
+// `delrec run RECIPE [key.path=value ...]`, `delrec quickstart` and `delrec eval RUN_DIR`: run a recipe's pipeline
+// in its run directory, or evaluate a finished one again.
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -7,34 +8,57 @@
 #include "core/config/recipe.h"
 #include "core/data/dataset_stats.h"
 #include "core/run/pipeline.h"
+#include "core/util/log.h"
 #include "launcher/commands.h"
 
 namespace delrec::cli {
 namespace {
 
-void print_summary(const run::PipelineResult& result) {
+void print_results(const stages::RunResults& results, const std::filesystem::path& run_dir) {
+  std::cout << "\n" << stages::format_results(results);
+  std::cout << "results: " << (run_dir / "eval" / "results.md").string() << " and results.json\n";
+}
+
+void run_recipe(const config::Recipe& recipe) {
+  parallel::World world;  // a world of one without mpirun
+  set_log_rank(world.rank(), world.size());
+  const auto result = run::run_pipeline(recipe, world);
+  if (world.rank() != 0) return;
   std::cout << data::format_stats(result.dataset, data::compute_stats(result.dataset));
   std::cout << "run directory: " << result.run_dir.string() << "\n";
+  print_results(result.results, result.run_dir);
 }
 
 }  // namespace
 
 void add_run_commands(CLI::App& app) {
-  auto* run = app.add_subcommand("run", "Run every step of a recipe whose outputs are missing");
+  auto* run = app.add_subcommand("run", "Run every step of a recipe whose outputs are missing (prepare, teacher, "
+                                        "cache, stage 1, stage 2, evaluation)");
   auto recipe_path = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   run->add_option("recipe", *recipe_path, "Recipe YAML file (see recipes/)")->required();
   run->add_option("overrides", *overrides, "key.path=value overrides, e.g. data.num_candidates=50");
-  run->callback([=] { print_summary(run::run_pipeline(config::load_recipe(*recipe_path, *overrides))); });
+  run->callback([=] { run_recipe(config::load_recipe(*recipe_path, *overrides)); });
 
-  auto* quick = app.add_subcommand("quickstart",
-                                   "Run the embedded quickstart recipe end to end (synthetic data, offline)");
+  auto* quick = app.add_subcommand("quickstart", "Run the embedded quickstart recipe end to end, offline (synthetic "
+                                                 "data, a small teacher, a small LLM built from scratch)");
   auto quick_overrides = std::make_shared<std::vector<std::string>>();
   quick->add_option("overrides", *quick_overrides, "key.path=value overrides, e.g. run.out_dir=/tmp/q");
   quick->callback([=] {
     config::Recipe recipe = config::parse_recipe(config::kQuickstartRecipe, "<embedded quickstart>", *quick_overrides);
     spdlog::info("quickstart: writing to {}", recipe.run.out_dir);
-    print_summary(run::run_pipeline(recipe));
+    run_recipe(recipe);
+  });
+
+  auto* eval = app.add_subcommand("eval", "Evaluate a finished run directory again (teacher, ablation, DELRec on the "
+                                          "test split) and rewrite eval/results.{json,md}");
+  auto run_dir = std::make_shared<std::string>();
+  eval->add_option("run_dir", *run_dir, "run directory (holds recipe.resolved.yaml)")->required();
+  eval->callback([=] {
+    parallel::World world;
+    set_log_rank(world.rank(), world.size());
+    const auto results = run::evaluate_run_dir(*run_dir, world);
+    if (world.rank() == 0) print_results(results, *run_dir);
   });
 }
 

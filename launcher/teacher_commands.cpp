@@ -11,10 +11,10 @@
 #include "core/teacher/evaluate.h"
 #include "core/teacher/teacher_cache.h"
 #include "core/teacher/train.h"
+#include "core/run/teacher_steps.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
-#include "core/util/sha256.h"
 #include "launcher/commands.h"
 #include "parallel/world.h"
 
@@ -47,18 +47,6 @@ config::Recipe load(const TeacherOptions& o) {
   return recipe;
 }
 
-// A checkpoint must belong to the dataset it is evaluated or cached on.
-teacher::Teacher load_teacher(const config::Recipe& recipe, const data::Dataset& dataset) {
-  const auto path = teacher::default_checkpoint_path(recipe.teacher, recipe.run.out_dir);
-  auto t = teacher::Teacher::load(path);
-  DELREC_CHECK(t.info().dataset_fingerprint == dataset.fingerprint,
-               "teacher checkpoint {} was trained on dataset '{}' (fingerprint {}), not on {} (fingerprint {}); "
-               "retrain it with `delrec teacher train RECIPE`",
-               path.string(), t.info().dataset_name, t.info().dataset_fingerprint.substr(0, 16),
-               recipe.data.prepared, dataset.fingerprint.substr(0, 16));
-  return t;
-}
-
 void run_train(const TeacherOptions& o) {
   auto recipe = load(o);
   const auto dataset = load_dataset(recipe);
@@ -77,7 +65,7 @@ void run_train(const TeacherOptions& o) {
 void run_eval(const TeacherOptions& o) {
   auto recipe = load(o);
   const auto dataset = load_dataset(recipe);
-  const auto t = load_teacher(recipe, dataset);
+  const auto t = run::load_trained_teacher(recipe, dataset);
   const auto split = o.split == "valid" ? teacher::Split::kValid : teacher::Split::kTest;
   const auto evaluation = teacher::evaluate_teacher(t, dataset, split);
   const auto title = fmt::format("{} on {} ({} split, {} candidates per user)", recipe.teacher.model, dataset.name,
@@ -95,33 +83,17 @@ void run_eval(const TeacherOptions& o) {
   std::cout << "written: " << path.string() << "\n";
 }
 
-std::string file_sha256(const fs::path& path) {
-  Sha256 hash;
-  hash.update(read_file(path));
-  return hash.hex_digest();
-}
-
 void run_cache(const TeacherOptions& o) {
   parallel::World world;  // a world of one without mpirun: this process then writes every shard
   set_log_rank(world.rank(), world.size());
   auto recipe = load(o);
   const auto dataset = load_dataset(recipe);
-  const auto t = load_teacher(recipe, dataset);
-  const fs::path dir = recipe.teacher.cache_dir.empty() ? fs::path(recipe.run.out_dir) / "teacher_cache"
-                                                        : fs::path(recipe.teacher.cache_dir);
-  const int64_t shards = recipe.teacher.cache_shards > 0 ? recipe.teacher.cache_shards : world.size();
-  teacher::CacheSpec spec{recipe.teacher.top_k, recipe.teacher.cache_train_prefixes, uint64_t(recipe.data.seed),
-                          file_sha256(teacher::default_checkpoint_path(recipe.teacher, recipe.run.out_dir))};
-  for (int64_t s = world.rank(); s < shards; s += world.size()) {
-    teacher::write_cache_shard(t, dataset, spec, s, shards, dir);
-    spdlog::info("teacher cache: wrote {}", (dir / teacher::shard_file_name(s, shards)).string());
-  }
-  world.group()->barrier();
-  if (world.rank() == 0) {
-    const auto manifest = teacher::write_cache_manifest(t, dataset, spec, shards, dir);
+  const auto t = run::load_trained_teacher(recipe, dataset);
+  const auto manifest = run::write_teacher_cache(recipe, dataset, t, *world.group());
+  if (world.rank() == 0)
     std::cout << fmt::format("teacher cache: {} examples (top {} items, {} candidates each) in {} shards: {}\n",
-                             manifest.num_examples, manifest.top_k, manifest.num_candidates, shards, dir.string());
-  }
+                             manifest.num_examples, manifest.top_k, manifest.num_candidates, manifest.shards.size(),
+                             run::teacher_cache_dir(recipe).string());
 }
 
 CLI::App* add(CLI::App* group, const std::string& name, const std::string& help,

@@ -5,10 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "core/config/backbone_config.h"
 #include "core/config/data_config.h"
+#include "core/config/prompt_config.h"
 #include "core/config/schema.h"
 #include "core/config/teacher_config.h"
 #include "core/config/slurm_config.h"
+#include "core/config/stage_config.h"
 
 namespace delrec::config {
 
@@ -29,12 +32,22 @@ struct Recipe {
   RunConfig run;
   DataConfig data;
   TeacherConfig teacher;
+  BackboneConfig backbone;
+  PromptConfig prompt;
+  Stage1Config stage1;
+  Stage2Config stage2;
+  EvalConfig eval;
   SlurmConfig slurm;
 
   void describe(Schema& s) {
     s.section("run", run, "run name, output directory and seed");
     s.section("data", data, "raw dataset and its preparation");
     s.section("teacher", teacher, "teacher model (SASRec, GRU4Rec, Caser), its training and its cache");
+    s.section("backbone", backbone, "the LLM: a Hugging Face checkpoint or a small model built from scratch");
+    s.section("prompt", prompt, "prompt templates, truncation and candidate scoring");
+    s.section("stage1", stage1, "stage 1: soft prompt distilled from the teacher (TA + RPS), LLM frozen");
+    s.section("stage2", stage2, "stage 2: LoRA fine-tuning with the stage-1 soft prompt frozen");
+    s.section("eval", eval, "final evaluation on the test split");
     s.section("slurm", slurm, "sbatch settings for `delrec slurm submit`");
   }
 };

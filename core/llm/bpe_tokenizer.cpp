@@ -12,10 +12,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace delrec::llm {
-namespace {
 
-// GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other 68 bytes are mapped to
-// U+0100 onwards in byte order, so every byte string becomes a printable string.
 std::array<char32_t, 256> bytes_to_unicode() {
   std::array<char32_t, 256> table{};
   char32_t next = 256;
@@ -25,6 +22,8 @@ std::array<char32_t, 256> bytes_to_unicode() {
   }
   return table;
 }
+
+namespace {
 
 std::string merge_key(const std::string& a, const std::string& b) { return a + '\n' + b; }
 

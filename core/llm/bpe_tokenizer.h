@@ -17,6 +17,10 @@
 
 namespace delrec::llm {
 
+// GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other 68 bytes are mapped to
+// U+0100 onwards in byte order, so every byte string becomes a printable string.
+std::array<char32_t, 256> bytes_to_unicode();
+
 class BpeTokenizer : public Tokenizer {
  public:
   explicit BpeTokenizer(const std::filesystem::path& tokenizer_json);

@@ -47,6 +47,7 @@ LoraConfig load_lora_config(const fs::path& path) {
   c.r = j["r"].get<int64_t>();
   c.alpha = j.value("lora_alpha", static_cast<double>(c.r));
   c.use_rslora = j.value("use_rslora", false);
+  c.dropout = j.value("lora_dropout", 0.0);
   DELREC_CHECK(!j.value("use_dora", false), "{}: DoRA adapters (use_dora) are not supported", src);
   DELREC_CHECK(j.value("bias", std::string("none")) == "none", "{}: adapters with bias are not supported", src);
   DELREC_CHECK(!j.value("fan_in_fan_out", false), "{}: fan_in_fan_out adapters are not supported", src);
@@ -75,7 +76,10 @@ LoraConfig load_lora_config(const fs::path& path) {
 void attach_lora(CausalLm& model, const LoraConfig& config) {
   for (auto& layer : model->layers())
     for (auto& [name, p] : layer->projections)
-      if (targeted(config, name)) p->attach_lora(config.r, config.scale());
+      if (targeted(config, name)) {
+        p->attach_lora(config.r, config.scale());
+        p->set_lora_dropout(config.dropout);
+      }
 }
 
 LoraConfig load_lora(CausalLm& model, const fs::path& dir) {
@@ -83,7 +87,10 @@ LoraConfig load_lora(CausalLm& model, const fs::path& dir) {
   SafetensorsFile file(dir / "adapter_model.safetensors");
   for (size_t i = 0; i < model->layers().size(); ++i)
     for (auto& [name, p] : model->layers()[i]->projections)
-      if (targeted(config, name)) p->load_lora(file, peft_key(static_cast<int64_t>(i), name), config.scale());
+      if (targeted(config, name)) {
+        p->load_lora(file, peft_key(static_cast<int64_t>(i), name), config.scale());
+        p->set_lora_dropout(config.dropout);
+      }
   return config;
 }
 
@@ -94,6 +101,14 @@ std::vector<torch::Tensor> lora_parameters(CausalLm& model) {
     if (key.size() >= 6 && (key.compare(key.size() - 6, 6, "lora_A") == 0 || key.compare(key.size() - 6, 6, "lora_B") == 0))
       out.push_back(p.value());
   }
+  return out;
+}
+
+std::vector<torch::Tensor> lora_tp_sharded_parameters(CausalLm& model) {
+  std::vector<torch::Tensor> out;
+  for (auto& layer : model->layers())
+    for (auto& [name, p] : layer->projections)
+      if (p->has_lora()) out.push_back(p->lora_tp_sharded());
   return out;
 }
 
@@ -114,7 +129,7 @@ void save_lora(CausalLm& model, const LoraConfig& config, const fs::path& dir, b
             {"lora_alpha", config.alpha},
             {"use_rslora", config.use_rslora},
             {"target_modules", config.target_modules},
-            {"lora_dropout", 0.0},
+            {"lora_dropout", config.dropout},
             {"bias", "none"},
             {"fan_in_fan_out", false},
             {"use_dora", false},

@@ -17,6 +17,7 @@ struct LoraConfig {
   int64_t r = 8;
   double alpha = 16;
   bool use_rslora = false;
+  double dropout = 0.0;  // on the adapter's input while training (lora_dropout)
   // Projection names (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj).
   std::vector<std::string> target_modules = {"q_proj", "k_proj", "v_proj", "o_proj"};
 
@@ -30,8 +31,10 @@ LoraConfig load_lora_config(const std::filesystem::path& adapter_config_json);
 void attach_lora(CausalLm& model, const LoraConfig& config);
 // Loads an adapter folder onto the model; returns its config.
 LoraConfig load_lora(CausalLm& model, const std::filesystem::path& adapter_dir);
-// The adapters' trainable tensors (this rank's slices).
+// The adapters' trainable tensors (this rank's slices), and the subset split over the TP group (the rest is
+// replicated on every TP rank), for the global gradient norm.
 std::vector<torch::Tensor> lora_parameters(CausalLm& model);
+std::vector<torch::Tensor> lora_tp_sharded_parameters(CausalLm& model);
 // Gathers the adapters over the TP group (collective) and, where `write` is true, writes the folder atomically.
 void save_lora(CausalLm& model, const LoraConfig& config, const std::filesystem::path& adapter_dir, bool write);
 

@@ -30,11 +30,20 @@ torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
   if (spec_.column) {
     // h = A x is replicated; entering the split region here sums dh over ranks in backward, which gives every
     // rank the full gradient of the replicated A.
-    torch::Tensor h = parallel::copy_to_tp_region(torch::matmul(x, lora_a_.t()), tp_);  // (..., r)
+    torch::Tensor h = parallel::copy_to_tp_region(torch::matmul(lora_input(x), lora_a_.t()), tp_);  // (..., r)
     return y + lora_scale_ * torch::matmul(h, lora_b_.t());                             // (..., row_count)
   }
-  torch::Tensor h = parallel::reduce_from_tp_region(torch::matmul(x, lora_a_.t()), tp_);  // (..., r), summed
+  torch::Tensor h = parallel::reduce_from_tp_region(torch::matmul(lora_input(x), lora_a_.t()), tp_);  // (..., r), summed
   return y + lora_scale_ * torch::matmul(h, lora_b_.t());                                 // (..., out)
+}
+
+torch::Tensor ProjectionImpl::lora_input(const torch::Tensor& x) {
+  if (!is_training() || lora_dropout_ <= 0) return x;
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = spec_.in_features;
+  torch::Tensor keep = torch::empty(shape, x.options()).bernoulli_(1.0 - lora_dropout_);
+  if (!spec_.column) keep = keep.narrow(-1, tp_->rank() * x.size(-1), x.size(-1));
+  return x * keep / (1.0 - lora_dropout_);
 }
 
 void ProjectionImpl::load(const Checkpoint& ck, const std::string& name) {

@@ -40,10 +40,16 @@ class ProjectionImpl : public torch::nn::Module {
 
   // A new trainable adapter of rank r: A ~ kaiming-uniform, B = 0 (PEFT's initialisation: the delta starts at 0).
   void attach_lora(int64_t r, double scale);
+  // Dropout on the adapter's input while training (PEFT's lora_dropout). The mask is drawn over the full input
+  // width from the default generator, which every TP rank seeds alike and calls alike, so all ranks drop the same
+  // features of the same token; a row-parallel projection keeps its slice of the mask.
+  void set_lora_dropout(double p) { lora_dropout_ = p; }
   // Reads this rank's slices of A (r, in) and B (out, r) from tensors named `<key>.lora_A.weight` /
   // `<key>.lora_B.weight`.
   void load_lora(const SafetensorsFile& file, const std::string& key, double scale);
   bool has_lora() const { return lora_a_.defined(); }
+  // The adapter tensor split over the TP group (column: B, row: A); the other one is replicated.
+  torch::Tensor lora_tp_sharded() const { return spec_.column ? lora_b_ : lora_a_; }
   // The full A (r, in) and B (out, r), gathered over the TP group (collective: every rank calls it).
   std::pair<torch::Tensor, torch::Tensor> gather_lora() const;
 
@@ -51,6 +57,7 @@ class ProjectionImpl : public torch::nn::Module {
 
  private:
   void sum_replica_gradients();
+  torch::Tensor lora_input(const torch::Tensor& x);
 
   ProjectionSpec spec_;
   std::shared_ptr<parallel::Communicator> tp_;
@@ -60,6 +67,7 @@ class ProjectionImpl : public torch::nn::Module {
   parallel::RowParallelLinear row_{nullptr};
   torch::Tensor lora_a_, lora_b_;  // column: A (r, in), B (row_count, r); row: A (r, in/tp), B (out, r)
   double lora_scale_ = 0.0;
+  double lora_dropout_ = 0.0;
 };
 TORCH_MODULE(Projection);
 

@@ -4,6 +4,12 @@
 
 #include "core/data/prepare.h"
 #include "core/data/prepared_dataset.h"
+#include "core/delrec/backbone.h"
+#include "core/delrec/run_layout.h"
+#include "core/delrec/soft_prompt.h"
+#include "core/delrec/stages.h"
+#include "core/run/teacher_steps.h"
+#include "core/teacher/train.h"
 #include "core/util/error.h"
 
 namespace fs = std::filesystem;
@@ -48,20 +54,114 @@ data::Dataset prepare_step(const config::Recipe& recipe, const fs::path& path) {
 
 }  // namespace
 
+// Loads the dataset on every rank; rank 0 prepares it first when it is missing.
+data::Dataset dataset_step(const config::Recipe& recipe, parallel::ProcessGroup& world) {
+  const fs::path path = prepared_path(recipe);
+  if (world.rank() == 0) {
+    data::Dataset d = prepare_step(recipe, path);
+    world.barrier();
+    return d;
+  }
+  world.barrier();
+  return data::load_prepared(path);
+}
+
+void teacher_step(const config::Recipe& recipe, const data::Dataset& dataset, parallel::ProcessGroup& world) {
+  const fs::path checkpoint = teacher::default_checkpoint_path(recipe.teacher, recipe.run.out_dir);
+  if (fs::exists(checkpoint)) {
+    spdlog::info("teacher: {} exists, skipping training", checkpoint.string());
+  } else if (world.rank() == 0) {
+    if (recipe.teacher.threads > 0) torch::set_num_threads(int(recipe.teacher.threads));
+    const fs::path dir = checkpoint.parent_path();
+    fs::create_directories(dir);
+    const auto outcome = teacher::train_teacher(dataset, recipe.teacher, uint64_t(recipe.run.seed), checkpoint,
+                                                dir / (recipe.teacher.model + ".metrics.jsonl"));
+    spdlog::info("teacher: {} trained for {} epochs, best validation NDCG@10 {:.4f}", recipe.teacher.model,
+                 outcome.epochs_run, outcome.best_valid_ndcg10);
+  }
+  world.barrier();
+  const fs::path cache = teacher_cache_dir(recipe);
+  if (fs::exists(cache / "manifest.json")) {
+    spdlog::info("teacher cache: {} exists, skipping", cache.string());
+    return;
+  }
+  write_teacher_cache(recipe, dataset, load_trained_teacher(recipe, dataset), world);
+}
+
+void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::CacheBatch& cache,
+               const parallel::ParallelGroups& groups) {
+  const stages::RunLayout layout(recipe);
+  const stages::StageInputs in{recipe, dataset, cache, groups};
+  stages::ensure_backbone(recipe, dataset, groups);
+  if (fs::exists(layout.soft_prompt())) {
+    spdlog::info("stage 1: {} exists, skipping", layout.soft_prompt().string());
+  } else {
+    stages::Backbone backbone = stages::load_backbone(recipe, groups);
+    stages::run_stage1(in, backbone, layout.stage1());
+  }
+  if (fs::exists(layout.adapter())) {
+    spdlog::info("stage 2: {} exists, skipping", layout.adapter().string());
+  } else {
+    stages::Backbone backbone = stages::load_backbone(recipe, groups);
+    stages::run_stage2(in, backbone, stages::load_soft_prompt(layout.soft_prompt(), backbone.model), layout.stage2());
+  }
+  if (!recipe.stage2.ablation) return;
+  if (fs::exists(layout.ablation_adapter())) {
+    spdlog::info("stage 2 without soft prompt: {} exists, skipping", layout.ablation_adapter().string());
+  } else {
+    stages::Backbone backbone = stages::load_backbone(recipe, groups);
+    stages::run_stage2(in, backbone, torch::Tensor(), layout.ablation());
+  }
+}
+
+teacher::CacheBatch read_cache(const config::Recipe& recipe, const data::Dataset& dataset) {
+  teacher::TeacherCacheReader reader(teacher_cache_dir(recipe), dataset.fingerprint);
+  return reader.read(0, reader.num_examples());
+}
+
+stages::RunResults evaluation_step(const config::Recipe& recipe, const data::Dataset& dataset,
+                                   const teacher::CacheBatch& cache, const parallel::ParallelGroups& groups) {
+  stages::RunResults results = stages::evaluate_run(recipe, dataset, cache, groups);
+  if (groups.world->rank() == 0) stages::write_results(results, stages::RunLayout(recipe).eval());
+  groups.world->barrier();
+  return results;
+}
+
+}  // namespace
+
 fs::path prepared_path(const config::Recipe& recipe) {
   return recipe.data.prepared.empty() ? fs::path(recipe.run.out_dir) / "data.h5" : fs::path(recipe.data.prepared);
 }
 
-PipelineResult run_pipeline(const config::Recipe& recipe) {
+PipelineResult run_pipeline(const config::Recipe& recipe, const parallel::World& world, Until until) {
   PipelineResult result;
   result.run_dir = recipe.run.out_dir;
   fs::create_directories(result.run_dir);
-
-  result.dataset = prepare_step(recipe, prepared_path(recipe));
+  parallel::ProcessGroup& all = *world.group();
+  result.dataset = dataset_step(recipe, all);
   // Written once every existing output was found consistent with this recipe, so a refused run never replaces
   // the record of the run that made them.
-  config::write_resolved_recipe(recipe, result.run_dir);
+  if (world.rank() == 0) config::write_resolved_recipe(recipe, result.run_dir);
+  if (until == Until::kPrepare) return result;
+
+  const auto groups = parallel::make_parallel_groups(world, stages::tensor_parallel_size(recipe));
+  teacher_step(recipe, result.dataset, all);
+  const teacher::CacheBatch cache = read_cache(recipe, result.dataset);
+  llm_steps(recipe, result.dataset, cache, groups);
+  result.results = evaluation_step(recipe, result.dataset, cache, groups);
   return result;
+}
+
+stages::RunResults evaluate_run_dir(const fs::path& run_dir, const parallel::World& world) {
+  const fs::path recipe_file = run_dir / "recipe.resolved.yaml";
+  DELREC_CHECK(fs::exists(recipe_file), "{} has no recipe.resolved.yaml: not a delrec run directory (run `delrec run "
+               "RECIPE` first)", run_dir.string());
+  config::Recipe recipe = config::load_recipe(recipe_file);
+  recipe.run.out_dir = run_dir.string();  // the directory may have moved since the run
+  const data::Dataset dataset = data::load_prepared(prepared_path(recipe));
+  const auto groups = parallel::make_parallel_groups(world, stages::tensor_parallel_size(recipe));
+  const teacher::CacheBatch cache = read_cache(recipe, dataset);
+  return evaluation_step(recipe, dataset, cache, groups);
 }
 
 }  // namespace delrec::run

@@ -31,13 +31,13 @@ void write_atomically(const fs::path& path, const std::function<void(const fs::p
   try {
     write(tmp);
   } catch (...) {
-    fs::remove(tmp, ec);
+    fs::remove_all(tmp, ec);  // a file, or a directory written by `write`
     throw;
   }
   sync_path(tmp);
   fs::rename(tmp, path, ec);
   if (ec) {
-    fs::remove(tmp);
+    fs::remove_all(tmp, ec);
     throw Error(fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message()));
   }
   sync_path(parent);

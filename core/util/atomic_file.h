@@ -8,7 +8,8 @@
 namespace delrec {
 
 // Calls write(tmp_path) to produce the file, then publishes it as `path`. If write throws, the temporary file is
-// removed and the exception propagates; `path` is untouched.
+// removed and the exception propagates; `path` is untouched. `write` may also create a directory at tmp_path
+// (published as a whole; `path` must not exist then).
 void write_atomically(const std::filesystem::path& path,
                       const std::function<void(const std::filesystem::path& tmp_path)>& write);
 

@@ -1,0 +1,116 @@
+#include "core/delrec/evaluation.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/delrec/backbone.h"
+#include "core/delrec/candidate_scorer.h"
+#include "core/delrec/examples.h"
+#include "core/delrec/prompt_encoder.h"
+#include "core/delrec/run_layout.h"
+#include "core/delrec/soft_prompt.h"
+#include "core/llm/lora.h"
+#include "core/util/atomic_file.h"
+
+namespace fs = std::filesystem;
+
+namespace delrec::stages {
+namespace {
+
+const std::vector<std::pair<std::string, std::pair<bool, int64_t>>> kColumns = {
+    {"HR@1", {true, 1}}, {"HR@5", {true, 5}}, {"NDCG@5", {false, 5}}, {"HR@10", {true, 10}}, {"NDCG@10", {false, 10}}};
+
+double value(const eval::RankingMetrics& m, const std::pair<bool, int64_t>& column) {
+  return column.first ? m.hr.at(column.second) : m.ndcg.at(column.second);
+}
+
+// The teacher's ranks on the test examples of the first `users` users, from the cache (column 0 = true item).
+eval::RankingMetrics teacher_metrics(const teacher::CacheBatch& cache, int64_t users) {
+  torch::Tensor test = (cache.kind == static_cast<int8_t>(teacher::ExampleKind::kTest)) & (cache.user < users);
+  return eval::ranking_metrics(eval::candidate_ranks(cache.candidate_scores.index({test})), {1, 5, 10});
+}
+
+eval::RankingMetrics llm_metrics(const config::Recipe& recipe, const data::Dataset& dataset,
+                                 const parallel::ParallelGroups& groups, const fs::path& adapter,
+                                 const fs::path& soft_prompt_file) {
+  Backbone backbone = load_backbone(recipe, groups);
+  llm::load_lora(backbone.model, adapter);
+  torch::Tensor soft;
+  if (!soft_prompt_file.empty()) soft = load_soft_prompt(soft_prompt_file, backbone.model);
+  prompt::PromptEncoder encoder(recipe.prompt, recipe.teacher.model, soft.defined() ? soft.size(0) : 0,
+                                *backbone.tokenizer, dataset, recipe.data.num_candidates);
+  const auto test = examples::split_examples(dataset, examples::Split::kTest, recipe.eval.max_users,
+                                             static_cast<uint64_t>(recipe.run.seed));
+  prompt::EncodedExamples tokens(encoder, test, prompt::Task::kRecommend);
+  return eval::ranking_metrics(rank_examples(backbone.model, soft, tokens, encoder, groups), {1, 5, 10});
+}
+
+}  // namespace
+
+RunResults evaluate_run(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::CacheBatch& cache,
+                        const parallel::ParallelGroups& groups) {
+  const RunLayout layout(recipe);
+  RunResults results;
+  results.dataset = dataset.name;
+  results.users = recipe.eval.max_users > 0 ? std::min(recipe.eval.max_users, dataset.num_users()) : dataset.num_users();
+  results.candidates = recipe.data.num_candidates;
+  results.rows.push_back({prompt::teacher_display_name(recipe.teacher.model) + " (teacher)",
+                          teacher_metrics(cache, results.users)});
+  if (fs::exists(layout.ablation_adapter())) {
+    spdlog::info("eval: LLM + LoRA without soft prompt on {} test users", results.users);
+    results.rows.push_back({"LLM + LoRA, no soft prompt",
+                            llm_metrics(recipe, dataset, groups, layout.ablation_adapter(), {})});
+  }
+  if (fs::exists(layout.adapter()) && fs::exists(layout.soft_prompt())) {
+    spdlog::info("eval: DELRec on {} test users", results.users);
+    results.rows.push_back({"DELRec", llm_metrics(recipe, dataset, groups, layout.adapter(), layout.soft_prompt())});
+  }
+  return results;
+}
+
+std::string format_results(const RunResults& r) {
+  std::string out = fmt::format("{} test users of {}, {} candidates each\n{:<28}", r.users, r.dataset, r.candidates,
+                                "model");
+  for (const auto& [name, column] : kColumns) out += fmt::format("{:>9}", name);
+  out += "\n";
+  for (const auto& row : r.rows) {
+    out += fmt::format("{:<28}", row.model);
+    for (const auto& [name, column] : kColumns) out += fmt::format("{:>9.4f}", value(row.metrics, column));
+    out += "\n";
+  }
+  return out;
+}
+
+std::string results_markdown(const RunResults& r) {
+  std::string out = fmt::format("{} test users of {}, {} candidates each.\n\n| model |", r.users, r.dataset,
+                                r.candidates);
+  std::string rule = "| --- |";
+  for (const auto& [name, column] : kColumns) {
+    out += " " + name + " |";
+    rule += " ---: |";
+  }
+  out += "\n" + rule + "\n";
+  for (const auto& row : r.rows) {
+    out += "| " + row.model + " |";
+    for (const auto& [name, column] : kColumns) out += fmt::format(" {:.4f} |", value(row.metrics, column));
+    out += "\n";
+  }
+  return out;
+}
+
+nlohmann::json results_json(const RunResults& r) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& row : r.rows) {
+    nlohmann::json j = {{"model", row.model}, {"examples", row.metrics.count}};
+    for (const auto& [name, column] : kColumns) j[name] = value(row.metrics, column);
+    rows.push_back(j);
+  }
+  return {{"dataset", r.dataset}, {"users", r.users}, {"candidates", r.candidates}, {"rows", rows}};
+}
+
+void write_results(const RunResults& results, const fs::path& eval_dir) {
+  fs::create_directories(eval_dir);
+  write_file_atomically(eval_dir / "results.json", results_json(results).dump(2) + "\n");
+  write_file_atomically(eval_dir / "results.md", results_markdown(results));
+}
+
+}  // namespace delrec::stages

@@ -1,0 +1,51 @@
+#pragma once
+// The examples of DELRec's two stages and of its evaluation, built from the prepared dataset and the teacher cache.
+// Every example shows its candidates in a seeded order of its own (the dataset and the cache keep the true item in
+// column 0, which a prompt must never reveal); `label` is the answer's index in that shown order.
+//
+//   temporal analysis (TA, stage 1)   history s[0..t-2], hidden s[t-1], known next s[t]: which candidate is s[t-1]?
+//                                     candidates: s[t-1] and C-1 items the user never interacted with
+//   pattern simulating (RPS, stage 1) history s[0..t-1] and the cached candidates; the answer is the teacher's
+//                                     top-1 candidate, teacher_scores carry its scores for the distribution target
+//   recommendation (stage 2, eval)    history s[0..t-1] and the candidates; the answer is the true next item s[t]
+#include <cstdint>
+#include <vector>
+
+#include "core/data/dataset.h"
+#include "core/teacher/teacher_cache.h"
+
+namespace delrec::examples {
+
+struct Example {
+  int64_t user = 0;
+  int64_t position = 0;               // t (see above)
+  std::vector<int64_t> history;       // item ids, oldest first (prompts show the most recent max_history_items)
+  std::vector<int64_t> candidates;    // item ids in the order shown
+  int64_t label = 0;                  // index of the answer in `candidates`
+  int64_t next_item = 0;              // TA: the known item that followed the hidden one; 0 otherwise
+  std::vector<float> teacher_scores;  // RPS: the teacher's score of each shown candidate; empty otherwise
+};
+
+// TA examples: for each user, the most recent `per_user` positions t of the training sequence s[0..n-3] with
+// t >= 2 (so the history is not empty), -1 = all; candidates sampled with (seed, user, t).
+std::vector<Example> temporal_examples(const data::Dataset& dataset, int64_t per_user, int64_t num_candidates,
+                                       uint64_t seed);
+
+// Who answers a cached example: the true next item (stage 2) or the teacher's best-scored candidate (RPS).
+enum class Answer { kTrueItem, kTeacherTop1 };
+
+// One example per cached example of kind ExampleKind::kTrain, in cache order. With kTeacherTop1 the teacher's
+// scores travel with the example (shown order), for the distribution target.
+std::vector<Example> cached_examples(const teacher::CacheBatch& cache, const data::Dataset& dataset, Answer answer,
+                                     uint64_t seed);
+
+// Validation or test examples of the first `max_users` users (0 = all) on the dataset's fixed candidate rows.
+enum class Split { kValid, kTest };
+std::vector<Example> split_examples(const data::Dataset& dataset, Split split, int64_t max_users, uint64_t seed);
+
+// The shown order of a candidate row whose column 0 is the true item: a permutation seeded with
+// (seed, user, position, salt); returns the permuted row and writes where column j went into `where` when given.
+std::vector<int64_t> shuffle_candidates(const std::vector<int64_t>& row, uint64_t seed, int64_t user,
+                                        int64_t position, uint64_t salt, std::vector<int64_t>* where = nullptr);
+
+}  // namespace delrec::examples

@@ -1,0 +1,90 @@
+// Stage 1: the soft prompt distils the teacher's sequential pattern; every backbone weight stays frozen.
+#include <spdlog/spdlog.h>
+
+#include "core/delrec/candidate_scorer.h"
+#include "core/delrec/examples.h"
+#include "core/delrec/losses.h"
+#include "core/delrec/prompt_encoder.h"
+#include "core/delrec/soft_prompt.h"
+#include "core/delrec/stages.h"
+#include "core/train/trainer.h"
+#include "core/util/random.h"
+
+namespace fs = std::filesystem;
+
+namespace delrec::stages {
+
+torch::Tensor run_stage1(const StageInputs& in, Backbone& backbone, const fs::path& dir) {
+  const auto& r = in.recipe;
+  const auto& s1 = r.stage1;
+  const uint64_t seed = static_cast<uint64_t>(r.run.seed);
+  fs::create_directories(dir);
+  auto& model = backbone.model;
+
+  torch::manual_seed(seed);  // the same initial soft prompt on every rank
+  torch::Tensor soft = init_soft_prompt(model, *backbone.tokenizer, s1);
+  const int64_t C = r.data.num_candidates;
+  prompt::PromptEncoder encoder(r.prompt, r.teacher.model, s1.soft_tokens, *backbone.tokenizer, in.dataset, C);
+
+  const auto ta = examples::temporal_examples(in.dataset, s1.train_prefixes, C, seed);
+  const auto rps = examples::cached_examples(in.cache, in.dataset, examples::Answer::kTeacherTop1, seed);
+  const auto valid = examples::split_examples(in.dataset, examples::Split::kValid, s1.train.eval_examples, seed);
+  prompt::EncodedExamples ta_tokens(encoder, ta, prompt::Task::kTemporal);
+  prompt::EncodedExamples rps_tokens(encoder, rps, prompt::Task::kRecommend);
+  prompt::EncodedExamples valid_tokens(encoder, valid, prompt::Task::kRecommend);
+  spdlog::info("stage 1: {} TA and {} RPS examples, {} soft tokens, RPS target {}, {} weights, {} batches",
+               ta.size(), rps.size(), s1.soft_tokens, s1.rps_target, s1.weighting, s1.schedule);
+
+  const bool distribution = s1.rps_target == "distribution";
+  auto tokens_of = [&](prompt::EncodedExamples& set) {
+    return [&set, n = s1.soft_tokens](const std::vector<int64_t>& idx) {
+      int64_t total = 0;
+      for (int64_t i : idx) total += example_tokens(set.at(static_cast<size_t>(i)), n);
+      return total;
+    };
+  };
+  train::Task ta_task{"ta", static_cast<int64_t>(ta.size()),
+                      [&](const std::vector<int64_t>& idx) {
+                        torch::Tensor sum;  // on the model's device
+                        for (int64_t i : idx) {
+                          torch::Tensor scores = score_example(model, soft, ta_tokens.at(size_t(i)), encoder);
+                          torch::Tensor loss = candidate_cross_entropy(scores, ta[size_t(i)].label);
+                          sum = sum.defined() ? sum + loss : loss;
+                        }
+                        return sum;
+                      },
+                      tokens_of(ta_tokens)};
+  train::Task rps_task{"rps", static_cast<int64_t>(rps.size()),
+                       [&](const std::vector<int64_t>& idx) {
+                         torch::Tensor sum;  // on the model's device
+                         for (int64_t i : idx) {
+                           const auto& e = rps[size_t(i)];
+                           torch::Tensor scores = score_example(model, soft, rps_tokens.at(size_t(i)), encoder);
+                           torch::Tensor loss = distribution ? teacher_kl(scores, e.teacher_scores, s1.temperature)
+                                                             : candidate_cross_entropy(scores, e.label);
+                           sum = sum.defined() ? sum + loss : loss;
+                         }
+                         return sum;
+                       },
+                       tokens_of(rps_tokens)};
+
+  train::TrainerOptions options;
+  options.optim = s1.train;
+  options.dynamic_weights = s1.weighting == "dynamic";
+  options.weights = {s1.ta_weight, s1.rps_weight};
+  options.alternate = s1.schedule == "alternate";
+  options.seed = mix_seed(seed, 1);
+  options.label = "stage 1";
+  options.metrics_jsonl = dir / "metrics.jsonl";
+  if (in.groups.world->rank() == 0) fs::remove(options.metrics_jsonl);
+  train::Trainer trainer(options, {ta_task, rps_task}, {soft}, {}, in.groups);
+  trainer.run([&](int64_t) {
+    return validation_metrics(rank_examples(model, soft, valid_tokens, encoder, in.groups));
+  });
+
+  if (in.groups.world->rank() == 0) save_soft_prompt(soft, dir / "soft_prompt.safetensors");
+  in.groups.world->barrier();
+  return soft.detach();
+}
+
+}  // namespace delrec::stages

@@ -1,0 +1,95 @@
+// Stage 2: LoRA adapters on the backbone learn to rank the candidates; the soft prompt (if any) stays frozen.
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/delrec/candidate_scorer.h"
+#include "core/delrec/examples.h"
+#include "core/delrec/losses.h"
+#include "core/delrec/prompt_encoder.h"
+#include "core/delrec/stages.h"
+#include "core/llm/lora.h"
+#include "core/train/trainer.h"
+#include "core/util/error.h"
+#include "core/util/random.h"
+
+namespace fs = std::filesystem;
+
+namespace delrec::stages {
+
+llm::LoraConfig lora_config(const config::Stage2Config& s2) {
+  static const std::vector<std::string> kKnown = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                                  "gate_proj", "up_proj", "down_proj"};
+  DELREC_CHECK(!s2.lora_targets.empty(), "stage2.lora_targets is empty; name at least one projection (e.g. [q_proj, "
+               "v_proj])");
+  for (const auto& t : s2.lora_targets)
+    DELREC_CHECK(std::find(kKnown.begin(), kKnown.end(), t) != kKnown.end(),
+                 "stage2.lora_targets: '{}' is not one of q_proj k_proj v_proj o_proj gate_proj up_proj down_proj", t);
+  llm::LoraConfig c;
+  c.r = s2.lora_r;
+  c.alpha = s2.lora_alpha;
+  c.dropout = s2.lora_dropout;
+  c.target_modules = s2.lora_targets;
+  return c;
+}
+
+void run_stage2(const StageInputs& in, Backbone& backbone, const torch::Tensor& soft_prompt, const fs::path& dir) {
+  const auto& r = in.recipe;
+  const auto& s2 = r.stage2;
+  const uint64_t seed = static_cast<uint64_t>(r.run.seed);
+  const bool with_soft = soft_prompt.defined();
+  const std::string label = with_soft ? "stage 2" : "stage 2 (no soft prompt)";
+  fs::create_directories(dir);
+  auto& model = backbone.model;
+  DELREC_CHECK(llm::lora_parameters(model).empty(), "internal: {} needs a backbone without adapters", label);
+
+  torch::manual_seed(seed);  // the same initial adapters on every rank
+  const auto config = lora_config(s2);
+  llm::attach_lora(model, config);
+  // Adapter dropout masks: the same on the ranks of one TP group (they see the same tokens), different across DP.
+  torch::manual_seed(mix_seed(seed, 2, static_cast<uint64_t>(in.groups.dp->rank())));
+  model->train();
+  const torch::Tensor soft = with_soft ? soft_prompt.detach() : torch::Tensor();  // frozen: no gradient
+
+  const int64_t n = with_soft ? soft.size(0) : 0;
+  prompt::PromptEncoder encoder(r.prompt, r.teacher.model, n, *backbone.tokenizer, in.dataset, r.data.num_candidates);
+  const auto train = examples::cached_examples(in.cache, in.dataset, examples::Answer::kTrueItem, seed);
+  const auto valid = examples::split_examples(in.dataset, examples::Split::kValid, s2.train.eval_examples, seed);
+  prompt::EncodedExamples train_tokens(encoder, train, prompt::Task::kRecommend);
+  prompt::EncodedExamples valid_tokens(encoder, valid, prompt::Task::kRecommend);
+  spdlog::info("{}: {} training examples, LoRA r={} alpha={} on {}", label, train.size(), config.r, config.alpha,
+               fmt::join(config.target_modules, ","));
+
+  train::Task task{"rec", static_cast<int64_t>(train.size()),
+                   [&](const std::vector<int64_t>& idx) {
+                     torch::Tensor sum;  // on the model's device
+                     for (int64_t i : idx) {
+                       torch::Tensor scores = score_example(model, soft, train_tokens.at(size_t(i)), encoder);
+                       torch::Tensor loss = candidate_cross_entropy(scores, train[size_t(i)].label);
+                       sum = sum.defined() ? sum + loss : loss;
+                     }
+                     return sum;
+                   },
+                   [&](const std::vector<int64_t>& idx) {
+                     int64_t total = 0;
+                     for (int64_t i : idx) total += example_tokens(train_tokens.at(size_t(i)), n);
+                     return total;
+                   }};
+  train::TrainerOptions options;
+  options.optim = s2.train;
+  options.seed = mix_seed(seed, with_soft ? 3 : 4);
+  options.label = label;
+  options.metrics_jsonl = dir / "metrics.jsonl";
+  if (in.groups.world->rank() == 0) fs::remove(options.metrics_jsonl);
+  train::Trainer trainer(options, {task}, llm::lora_parameters(model), llm::lora_tp_sharded_parameters(model),
+                         in.groups);
+  trainer.run([&](int64_t) {
+    return validation_metrics(rank_examples(model, soft, valid_tokens, encoder, in.groups));
+  });
+  // Gathered over the TP group (every rank takes part); one rank writes.
+  llm::save_lora(model, config, dir / "adapter", in.groups.world->rank() == 0);
+  in.groups.world->barrier();
+}
+
+}  // namespace delrec::stages

@@ -1,0 +1,39 @@
+#pragma once
+// DELRec's two training stages on a loaded backbone (docs/delrec.md):
+//
+//   stage 1  LLM frozen; the soft prompt learns from temporal analysis (TA) and recommendation pattern simulating
+//            (RPS, targets from the teacher cache), losses combined with fixed or dynamic weights
+//            -> <dir>/soft_prompt.safetensors
+//   stage 2  soft prompt frozen; LoRA adapters on the LLM learn to rank the candidates (softmax cross-entropy of the
+//            true next item); without a soft prompt this is the ablation
+//            -> <dir>/adapter/ (PEFT format)
+//
+// Both write <dir>/metrics.jsonl (one line per logged step) and are collective over the world.
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "core/config/recipe.h"
+#include "core/data/dataset.h"
+#include "core/delrec/backbone.h"
+#include "core/teacher/teacher_cache.h"
+#include "parallel/parallel_groups.h"
+
+namespace delrec::stages {
+
+struct StageInputs {
+  const config::Recipe& recipe;
+  const data::Dataset& dataset;
+  const teacher::CacheBatch& cache;  // every cached example
+  const parallel::ParallelGroups& groups;
+};
+
+// Returns the trained soft prompt (n, hidden) float32 (also written to <dir>/soft_prompt.safetensors).
+torch::Tensor run_stage1(const StageInputs& in, Backbone& backbone, const std::filesystem::path& dir);
+
+// Attaches fresh adapters to `backbone` (which must have none) and trains them with `soft_prompt` frozen in the
+// prompt (undefined = no soft prompt: the ablation). Writes <dir>/adapter/.
+void run_stage2(const StageInputs& in, Backbone& backbone, const torch::Tensor& soft_prompt,
+                const std::filesystem::path& dir);
+
+}  // namespace delrec::stages

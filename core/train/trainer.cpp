@@ -1,0 +1,239 @@
+#include "core/train/trainer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+#include "core/train/lion.h"
+#include "core/train/lr_schedule.h"
+#include "core/util/error.h"
+#include "core/util/progress.h"
+#include "core/util/random.h"
+#include "parallel/grad_clip.h"
+
+namespace delrec::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+bool contains(const std::vector<torch::Tensor>& list, const torch::Tensor& t) {
+  for (const auto& x : list)
+    if (x.unsafeGetTensorImpl() == t.unsafeGetTensorImpl()) return true;
+  return false;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const config::OptimConfig& o,
+                                                        const std::vector<torch::Tensor>& params) {
+  if (o.optimizer == "lion")
+    return std::make_unique<Lion>(params, LionOptions(o.lr).beta1(o.beta1).beta2(o.beta2).weight_decay(o.weight_decay));
+  DELREC_CHECK(o.optimizer == "adamw", "unknown optimizer '{}' (use adamw or lion)", o.optimizer);
+  return std::make_unique<torch::optim::AdamW>(
+      params, torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).weight_decay(o.weight_decay));
+}
+
+}  // namespace
+
+std::vector<double> dynamic_weights(const std::vector<double>& norms) {
+  std::vector<double> w;
+  double total = 0;
+  for (double n : norms) {
+    w.push_back(std::sqrt(1.0 / std::max(n, 1e-12)));
+    total += w.back();
+  }
+  for (double& x : w) x /= total;
+  return w;
+}
+
+Trainer::Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<torch::Tensor> parameters,
+                 std::vector<torch::Tensor> tp_sharded, const parallel::ParallelGroups& groups)
+    : options_(std::move(options)),
+      tasks_(std::move(tasks)),
+      parameters_(std::move(parameters)),
+      sharded_(std::move(tp_sharded)),
+      groups_(groups) {
+  const auto& o = options_.optim;
+  const int dp = groups_.dp->size();
+  DELREC_CHECK(!tasks_.empty(), "{}: nothing to train (no task)", options_.label);
+  for (const auto& t : tasks_)
+    DELREC_CHECK(t.num_examples > 0, "{}: task '{}' has no examples (check the dataset and the teacher cache)",
+                 options_.label, t.name);
+  DELREC_CHECK(o.batch_size % dp == 0, "{}: train.batch_size ({}) must be divisible by the data-parallel size ({})",
+               options_.label, o.batch_size, dp);
+  DELREC_CHECK(options_.weights.empty() || options_.weights.size() == tasks_.size(),
+               "{}: {} task weights for {} tasks", options_.label, options_.weights.size(), tasks_.size());
+  for (const auto& p : parameters_)
+    if (!contains(sharded_, p)) replicated_.push_back(p);
+  dp_grads_ = std::make_unique<parallel::DataParallelGradients>(parameters_, groups_.dp);
+  optimizer_ = make_optimizer(o, parameters_);
+  batches_taken_.assign(tasks_.size(), 0);
+  last_norm_.assign(tasks_.size(), 0.0);
+  permutation_.assign(tasks_.size(), {-1, {}});
+}
+
+Trainer::~Trainer() = default;
+
+std::vector<int64_t> Trainer::global_batch(size_t task, int64_t batch) {
+  const int64_t n = tasks_[task].num_examples, G = options_.optim.batch_size;
+  std::vector<int64_t> out;
+  out.reserve(static_cast<size_t>(G));
+  for (int64_t i = batch * G; i < (batch + 1) * G; ++i) {
+    const int64_t epoch = i / n;
+    auto& [cached_epoch, order] = permutation_[task];
+    if (cached_epoch != epoch) {
+      // Fisher-Yates with the portable PRNG: the same order on every rank and platform.
+      order.resize(static_cast<size_t>(n));
+      for (int64_t j = 0; j < n; ++j) order[j] = j;
+      Rng rng(mix_seed(options_.seed, task, static_cast<uint64_t>(epoch)));
+      for (int64_t j = n; j > 1; --j) std::swap(order[j - 1], order[rng.uniform(static_cast<uint64_t>(j))]);
+      cached_epoch = epoch;
+    }
+    out.push_back(order[i % n]);
+  }
+  return out;
+}
+
+// Leaves the DP-averaged gradient of task `task` in `grads` and returns its global norm.
+double Trainer::task_gradient(size_t task, std::vector<torch::Tensor>* grads, double* loss, int64_t* tokens,
+                              double* fb_seconds) {
+  const auto& o = options_.optim;
+  const int dp = groups_.dp->size(), r = groups_.dp->rank();
+  const int64_t local = o.batch_size / dp;
+  const auto batch = global_batch(task, batches_taken_[task]++);
+  const std::vector<int64_t> mine(batch.begin() + r * local, batch.begin() + (r + 1) * local);
+  for (auto& p : parameters_) p.mutable_grad() = torch::Tensor();
+  double loss_sum = 0;
+  int64_t token_sum = 0;
+  for (int64_t start = 0; start < local; start += o.micro_batch_size) {
+    const std::vector<int64_t> micro(mine.begin() + start, mine.begin() + std::min(local, start + o.micro_batch_size));
+    const auto t0 = Clock::now();
+    torch::Tensor l = tasks_[task].loss(micro);
+    DELREC_CHECK(std::isfinite(l.item<double>()), "{}: the {} loss is not finite at step {} (lower the learning "
+                 "rate or check the inputs)", options_.label, tasks_[task].name, steps_done_ + 1);
+    (l / static_cast<double>(local)).backward();
+    *fb_seconds += seconds_since(t0);
+    loss_sum += l.item<double>();
+    if (tasks_[task].tokens) token_sum += tasks_[task].tokens(micro);
+  }
+  dp_grads_->all_reduce_gradients();  // averages over DP: the gradient of the global batch's mean loss
+  torch::Tensor stats = torch::tensor({loss_sum, static_cast<double>(token_sum)}, torch::kFloat64);
+  groups_.dp->all_reduce(stats, parallel::ReduceOp::kSum);
+  *loss = stats[0].item<double>() / static_cast<double>(o.batch_size);
+  *tokens = static_cast<int64_t>(stats[1].item<double>());
+  const double norm = parallel::clip_grad_norm(sharded_, replicated_, *groups_.tp,
+                                               std::numeric_limits<double>::infinity());
+  grads->clear();
+  for (auto& p : parameters_) grads->push_back(p.grad().clone());
+  return norm;
+}
+
+std::vector<double> Trainer::task_weights(const std::vector<size_t>& active, const std::vector<double>& norms) {
+  std::vector<double> all(tasks_.size(), 1.0);
+  if (options_.dynamic_weights) {
+    std::vector<double> known = last_norm_;
+    for (size_t i = 0; i < active.size(); ++i) known[active[i]] = norms[i];
+    for (double& n : known)
+      if (n == 0) n = norms[0];  // a task not seen yet weighs as much as the current one
+    all = dynamic_weights(known);
+  } else if (!options_.weights.empty()) {
+    all = options_.weights;
+  }
+  std::vector<double> out;
+  for (size_t t : active) out.push_back(all[t]);
+  return out;
+}
+
+StepRecord Trainer::step() {
+  const auto start = Clock::now();
+  const auto& o = options_.optim;
+  StepRecord rec;
+  rec.step = steps_done_ + 1;
+  LrSchedule schedule{o.lr, o.warmup_steps, o.steps, parse_decay(o.decay), o.min_lr_ratio};
+  rec.lr = schedule.at(steps_done_);
+  for (auto& group : optimizer_->param_groups()) group.options().set_lr(rec.lr);
+
+  std::vector<size_t> active;
+  if (options_.alternate) active.push_back(static_cast<size_t>(steps_done_) % tasks_.size());
+  else for (size_t t = 0; t < tasks_.size(); ++t) active.push_back(t);
+
+  std::vector<std::vector<torch::Tensor>> grads(active.size());
+  std::vector<double> norms(active.size()), losses(active.size());
+  for (size_t i = 0; i < active.size(); ++i) {
+    int64_t tokens = 0;
+    norms[i] = task_gradient(active[i], &grads[i], &losses[i], &tokens, &rec.forward_backward_seconds);
+    rec.tokens += tokens;
+  }
+  rec.weights = task_weights(active, norms);
+  for (size_t i = 0; i < active.size(); ++i) {
+    last_norm_[active[i]] = norms[i];
+    rec.losses[tasks_[active[i]].name] = losses[i];
+    rec.loss += rec.weights[i] * losses[i];
+  }
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t p = 0; p < parameters_.size(); ++p) {
+      torch::Tensor g = grads[0][p] * rec.weights[0];
+      for (size_t i = 1; i < active.size(); ++i) g.add_(grads[i][p], rec.weights[i]);
+      parameters_[p].mutable_grad() = g;
+    }
+  }
+  const double max_norm = o.clip > 0 ? o.clip : std::numeric_limits<double>::infinity();
+  rec.grad_norm = parallel::clip_grad_norm(sharded_, replicated_, *groups_.tp, max_norm);
+  optimizer_->step();
+  ++steps_done_;
+  rec.seconds = seconds_since(start);
+  history_.push_back(rec);
+  return rec;
+}
+
+void Trainer::log(const StepRecord& r, const nlohmann::json& extra) {
+  if (groups_.world->rank() != 0) return;
+  nlohmann::json j = {{"stage", options_.label}, {"step", r.step},          {"loss", r.loss},
+                      {"lr", r.lr},              {"grad_norm", r.grad_norm}, {"tokens", r.tokens},
+                      {"seconds", r.seconds},    {"forward_backward_seconds", r.forward_backward_seconds}};
+  for (const auto& [name, value] : r.losses) j["loss_" + name] = value;
+  if (r.weights.size() > 1) j["weights"] = r.weights;
+  for (const auto& [k, v] : extra.items()) j[k] = v;
+  if (!options_.metrics_jsonl.empty()) {
+    std::ofstream out(options_.metrics_jsonl, std::ios::app);
+    out << j.dump() << "\n";
+  }
+}
+
+void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
+  const auto& o = options_.optim;
+  const bool lead = groups_.world->rank() == 0;
+  Progress progress(options_.label, o.steps);
+  double seconds = 0;
+  int64_t tokens = 0;
+  while (steps_done_ < o.steps) {
+    const StepRecord r = step();
+    seconds += r.seconds;
+    tokens += r.tokens;
+    const bool last = steps_done_ == o.steps;
+    nlohmann::json extra = nlohmann::json::object();
+    if (validate && (last || (o.eval_every > 0 && steps_done_ % o.eval_every == 0))) {
+      if (progress.interactive()) progress.finish();
+      extra = validate(steps_done_);
+    }
+    const double eta = seconds / static_cast<double>(steps_done_) * static_cast<double>(o.steps - steps_done_);
+    const std::string status = fmt::format("loss {:.4f} lr {:.2e} {:.0f} tok/s", r.loss, r.lr,
+                                           static_cast<double>(tokens) / std::max(seconds, 1e-9));
+    if (lead && progress.interactive()) progress.update(steps_done_, status);
+    if (last || steps_done_ % o.log_every == 0 || !extra.empty()) {
+      log(r, extra);
+      if (lead && !progress.interactive())
+        spdlog::info("{} step {}/{} {} ETA {}{}", options_.label, steps_done_, o.steps, status,
+                     format_duration(eta), extra.empty() ? "" : " " + extra.dump());
+    }
+  }
+  if (lead && progress.interactive()) progress.finish();
+}
+
+}  // namespace delrec::train

@@ -1,0 +1,105 @@
+#pragma once
+// The training loop both DELRec stages share, readable top to bottom in Trainer::step():
+//
+//   for each task active this step (stage 1: TA and RPS, mixed or alternating; stage 2: one task)
+//     global batch b of the task = samples [b*G, (b+1)*G) of its stream (each epoch a seeded permutation)
+//     this rank's share: the dp_rank-th of dp equal slices; micro-batches of micro_batch_size
+//     forward + backward of (sum of losses) / (G / dp) per micro-batch, gradients accumulate
+//     all-reduce (average) the gradients over the DP group: bucketed, parallel/data_parallel.h
+//     keep the task's gradient and its global norm (TP-aware)
+//   combine the task gradients with fixed or dynamic weights (dynamic: w_i ~ sqrt(1 / ||g_i||), normalised)
+//   clip the global norm, set the scheduled learning rate, optimizer step (AdamW or Lion)
+//
+// So the update is the same for any DP size given the same global batch (up to float summation order), and the
+// run is deterministic given the seed and the layout. Per step it records the losses, norm, weights, tokens and
+// the time spent inside forward/backward; every log_every steps a JSON line goes to the metrics file and a log
+// line (or the progress bar on a terminal) shows loss, tokens/s and the ETA.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/config/stage_config.h"
+#include "parallel/data_parallel.h"
+#include "parallel/parallel_groups.h"
+
+namespace delrec::train {
+
+struct Task {
+  std::string name;          // "ta", "rps", "rec": names the loss in logs and metrics
+  int64_t num_examples = 0;  // the stream cycles through these, reshuffled every epoch
+  // Sum over `examples` (indices into the task's examples) of the per-example losses: a scalar with a graph.
+  std::function<torch::Tensor(const std::vector<int64_t>& examples)> loss;
+  // Tokens the forward pass sees for these examples (tokens/s); may be empty.
+  std::function<int64_t(const std::vector<int64_t>& examples)> tokens;
+};
+
+struct TrainerOptions {
+  config::OptimConfig optim;
+  bool dynamic_weights = false;    // else `weights`
+  std::vector<double> weights;     // per task; empty = 1 each
+  bool alternate = false;          // step s trains task s % tasks only; else every task every step
+  uint64_t seed = 0;               // data order
+  std::string label = "train";     // progress bar and log prefix
+  std::filesystem::path metrics_jsonl;  // appended by DP rank 0 of TP rank 0; empty = none
+};
+
+struct StepRecord {
+  int64_t step = 0;                       // 1-based, after the update
+  std::map<std::string, double> losses;   // mean loss of each task trained this step
+  std::vector<double> weights;            // the task weights applied
+  double loss = 0;                        // sum of weight * loss
+  double grad_norm = 0;                   // of the combined gradient, before clipping
+  double lr = 0;
+  int64_t tokens = 0;                     // over all DP ranks
+  double seconds = 0, forward_backward_seconds = 0;  // this rank
+};
+
+class Trainer {
+ public:
+  // `parameters` are the trainable tensors (requires_grad); `tp_sharded` the subset split over the TP group (the
+  // others are replicated there), for the global norm.
+  Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<torch::Tensor> parameters,
+          std::vector<torch::Tensor> tp_sharded, const parallel::ParallelGroups& groups);
+  ~Trainer();
+
+  // Runs optim.steps steps. `validate(step)` is called on every rank every eval_every steps and after the last
+  // (collective inside is allowed); what it returns is added to that step's metrics line.
+  void run(const std::function<nlohmann::json(int64_t step)>& validate);
+  StepRecord step();
+
+  const std::vector<StepRecord>& history() const { return history_; }
+  int64_t steps_done() const { return steps_done_; }
+
+  // Global sample indices of global batch `batch` of task `task` (all G of them, every rank alike).
+  std::vector<int64_t> global_batch(size_t task, int64_t batch);
+
+ private:
+  double task_gradient(size_t task, std::vector<torch::Tensor>* grads, double* loss, int64_t* tokens,
+                       double* fb_seconds);
+  std::vector<double> task_weights(const std::vector<size_t>& active, const std::vector<double>& norms);
+  void log(const StepRecord& record, const nlohmann::json& extra);
+
+  TrainerOptions options_;
+  std::vector<Task> tasks_;
+  std::vector<torch::Tensor> parameters_, sharded_, replicated_;
+  parallel::ParallelGroups groups_;
+  std::unique_ptr<parallel::DataParallelGradients> dp_grads_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<int64_t> batches_taken_;       // per task
+  std::vector<double> last_norm_;            // per task, for dynamic weights when tasks alternate
+  std::vector<std::pair<int64_t, std::vector<int64_t>>> permutation_;  // per task: (epoch, order)
+  std::vector<StepRecord> history_;
+  int64_t steps_done_ = 0;
+};
+
+// Dynamic task weights from gradient norms: w_i = sqrt(1 / n_i) / sum_j sqrt(1 / n_j) (a zero norm counts as 1e-12).
+std::vector<double> dynamic_weights(const std::vector<double>& norms);
+
+}  // namespace delrec::train
