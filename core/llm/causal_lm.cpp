@@ -83,33 +83,50 @@ Projection& DecoderLayerImpl::proj(const std::string& name) {
   throw Error("no projection " + name);
 }
 
-torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                          const torch::Tensor& past_key, const torch::Tensor& past_value,
+                                          torch::Tensor* key, torch::Tensor* value) {
   const int64_t B = x.size(0), S = x.size(1), d = config_.head_dim;
   // (B, S, heads * d) -> (B, heads, S, d)
   auto heads = [&](const torch::Tensor& t, int64_t n) { return t.view({B, S, n, d}).transpose(1, 2); };
   torch::Tensor q = apply_rope(heads(proj("self_attn.q_proj")->forward(x), local_heads_), cos, sin);
   torch::Tensor k = apply_rope(heads(proj("self_attn.k_proj")->forward(x), local_kv_heads_), cos, sin);
   torch::Tensor v = heads(proj("self_attn.v_proj")->forward(x), local_kv_heads_);
+  const int64_t P = past_key.defined() ? past_key.size(2) : 0;
+  if (P > 0) {  // (B or 1, kv, P, d) ; (B, kv, S, d) -> (B, kv, P + S, d)
+    k = torch::cat({past_key.expand({B, -1, -1, -1}), k}, 2);
+    v = torch::cat({past_value.expand({B, -1, -1, -1}), v}, 2);
+  }
+  if (key) *key = k;
+  if (value) *value = v;
   // Grouped-query attention: each key/value head serves local_heads / local_kv_heads consecutive query heads.
   const int64_t group = local_heads_ / local_kv_heads_;
   if (group > 1) {
     k = k.repeat_interleave(group, 1);
     v = v.repeat_interleave(group, 1);
   }
+  // (S, P + S), true where a key is in the future: new position i (absolute P + i) sees keys 0..P + i.
+  auto future = [&] {
+    return torch::ones({S, P + S}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(P + 1);
+  };
   torch::Tensor out;  // (B, heads, S, d)
 #if TORCH_VERSION_MAJOR >= 2
-  out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, /*is_causal=*/true);
+  if (P == 0)
+    out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, /*is_causal=*/true);
+  else  // a boolean mask is true where attention is allowed
+    out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/future().logical_not(), /*dropout_p=*/0.0);
 #else
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d));  // (B, h, S, S)
-  torch::Tensor future = torch::ones({S, S}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(1);
-  scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d));  // (B, h, S, P+S)
+  scores = scores.masked_fill(future(), -std::numeric_limits<float>::infinity());
   out = torch::matmul(torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type()), v);
 #endif
   return proj("self_attn.o_proj")->forward(out.transpose(1, 2).reshape({B, S, local_heads_ * d}));
 }
 
-torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
-  torch::Tensor h = x + attention(input_norm->forward(x), cos, sin);
+torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                        const torch::Tensor& past_key, const torch::Tensor& past_value,
+                                        torch::Tensor* key, torch::Tensor* value) {
+  torch::Tensor h = x + attention(input_norm->forward(x), cos, sin, past_key, past_value, key, value);
   torch::Tensor n = post_attention_norm->forward(h);
   torch::Tensor act = torch::silu(proj("mlp.gate_proj")->forward(n)) * proj("mlp.up_proj")->forward(n);
   return h + proj("mlp.down_proj")->forward(act);
@@ -162,14 +179,38 @@ void CausalLmImpl::load(const std::filesystem::path& dir) {
 
 torch::Tensor CausalLmImpl::embed(const torch::Tensor& ids) { return embed_tokens_->forward(ids); }
 
-torch::Tensor CausalLmImpl::forward_embeddings(const torch::Tensor& embeddings) {
-  const int64_t S = embeddings.size(1);
-  DELREC_CHECK(config_.sliding_window == 0 || S <= config_.sliding_window,
-               "sequence of {} positions exceeds the sliding window ({}), which delrec does not implement", S,
+torch::Tensor CausalLmImpl::forward_embeddings(const torch::Tensor& embeddings, const KvCache* past,
+                                               KvCache* present) {
+  DELREC_CHECK(embeddings.dim() == 3 && embeddings.size(2) == config_.hidden_size,
+               "input embeddings of shape {} must be (batch, positions, hidden_size {})",
+               c10::str(embeddings.sizes()), config_.hidden_size);
+  const int64_t B = embeddings.size(0), S = embeddings.size(1), P = past ? past->length() : 0;
+  if (past) {
+    DELREC_CHECK(past->keys.size() == layers_.size() && past->values.size() == layers_.size(),
+                 "key/value cache has {} keys and {} values for a model of {} layers", past->keys.size(),
+                 past->values.size(), layers_.size());
+    const int64_t past_batch = past->keys.front().size(0);
+    DELREC_CHECK(past_batch == 1 || past_batch == B,
+                 "key/value cache of batch {} cannot be continued by a batch of {} (it must be 1 or {})", past_batch,
+                 B, B);
+  }
+  DELREC_CHECK(config_.sliding_window == 0 || P + S <= config_.sliding_window,
+               "sequence of {} positions exceeds the sliding window ({}), which delrec does not implement", P + S,
                config_.sliding_window);
-  auto [cos, sin] = rope_tables(config_, S, options_.dtype().toScalarType(), options_.device());
+  // Tables for positions 0..P+S-1, of which the new positions use the last S.
+  auto [cos, sin] = rope_tables(config_, P + S, options_.dtype().toScalarType(), options_.device());
+  cos = cos.narrow(0, P, S);
+  sin = sin.narrow(0, P, S);
+  if (present) {
+    present->keys.assign(layers_.size(), {});
+    present->values.assign(layers_.size(), {});
+  }
   torch::Tensor h = embeddings;
-  for (auto& layer : layers_) h = layer->forward(h, cos, sin);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    h = layers_[i]->forward(h, cos, sin, past ? past->keys[i] : torch::Tensor(),
+                            past ? past->values[i] : torch::Tensor(), present ? &present->keys[i] : nullptr,
+                            present ? &present->values[i] : nullptr);
+  }
   h = norm_->forward(h);
   if (lm_head_) return lm_head_->forward(h);  // (B, S, V/tp)
   // Tied head: this rank's embedding rows are its vocabulary slice of the output projection.

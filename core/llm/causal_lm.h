@@ -19,6 +19,15 @@
 
 namespace delrec::llm {
 
+// Keys and values of positions already run, so that a shared prefix (a prompt) is computed once and its
+// continuations attend to it. Per layer, this rank's keys (after RoPE) and values:
+// (B or 1, local_kv_heads, P, head_dim), before grouped-query repetition. They stay in the autograd graph, so
+// gradients of the continuations flow back into the prefix (soft prompt, LoRA).
+struct KvCache {
+  std::vector<torch::Tensor> keys, values;
+  int64_t length() const { return keys.empty() ? 0 : keys.front().size(2); }
+};
+
 // x * rsqrt(mean(x^2) + eps) * weight, computed in float32 and cast back, as Hugging Face does.
 class RmsNormImpl : public torch::nn::Module {
  public:
@@ -34,8 +43,12 @@ TORCH_MODULE(RmsNorm);
 class DecoderLayerImpl : public torch::nn::Module {
  public:
   DecoderLayerImpl(const ModelConfig& config, std::shared_ptr<parallel::Communicator> tp, torch::TensorOptions options);
-  // x (B, S, hidden), cos/sin (S, head_dim) -> (B, S, hidden)
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
+  // x (B, S, hidden) at positions P..P+S-1, cos/sin (S, head_dim) of those positions -> (B, S, hidden).
+  // past_key/past_value (B or 1, local_kv_heads, P, head_dim), or undefined for P = 0: every position attends to
+  // all P of them and causally to x. When key/value are non-null they receive the P + S positions' keys/values.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                        const torch::Tensor& past_key = {}, const torch::Tensor& past_value = {},
+                        torch::Tensor* key = nullptr, torch::Tensor* value = nullptr);
   void load(const Checkpoint& checkpoint, const std::string& prefix);
 
   RmsNorm input_norm{nullptr}, post_attention_norm{nullptr};
@@ -43,7 +56,9 @@ class DecoderLayerImpl : public torch::nn::Module {
   std::vector<std::pair<std::string, Projection>> projections;
 
  private:
-  torch::Tensor attention(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
+  torch::Tensor attention(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                          const torch::Tensor& past_key, const torch::Tensor& past_value, torch::Tensor* key,
+                          torch::Tensor* value);
   Projection& proj(const std::string& name);
 
   ModelConfig config_;
@@ -67,8 +82,13 @@ class CausalLmImpl : public torch::nn::Module {
 
   // Token embeddings (B, T, hidden), e.g. to build prompts mixing text and soft tokens.
   torch::Tensor embed(const torch::Tensor& ids);
-  // The decoder stack and head on given input embeddings (B, S, hidden); positions 0..S-1.
-  torch::Tensor forward_embeddings(const torch::Tensor& embeddings);
+  // The decoder stack and head on input embeddings (B, S, hidden) at positions P..P+S-1, P = past->length()
+  // (0 without a past); returns this rank's logits (B, S, V/tp). Each position attends to every position of
+  // `past` (a past of batch 1 is shared by the B rows) and causally to the S new ones, so rows that continue a
+  // prefix must be right-padded. When `present` is non-null it receives the past's and these positions' keys and
+  // values (batch B), ready to be the past of a later call.
+  torch::Tensor forward_embeddings(const torch::Tensor& embeddings, const KvCache* past = nullptr,
+                                   KvCache* present = nullptr);
 
   const ModelConfig& config() const { return config_; }
   const std::shared_ptr<parallel::Communicator>& tp() const { return tp_; }

@@ -1,0 +1,36 @@
+#pragma once
+// Candidate scores read from the backbone after a DELRec prompt; both rank the C candidates of one prompt, and the
+// listwise loss is a softmax cross-entropy over them.
+//   likelihood_scores: the length-normalised log-likelihood of each candidate's tokens (e.g. its title) after the
+//     prompt. The prompt (1, P) runs once and leaves its keys/values in a llm::KvCache; the C continuations run
+//     in one batched pass (C, L) attending to that cache, instead of running the prompt C times.
+//   label_scores: the logit of one label token per candidate (e.g. "A".."T") at the prompt's last position.
+// Under tensor parallelism the logits stay split over the vocabulary; every rank returns the same scores, and
+// backward gives each rank the gradient of its own slice.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/llm/causal_lm.h"
+
+namespace delrec::scoring {
+
+// [embed(before_ids) ; soft_prompt (n, hidden) if defined ; embed(after_ids)] -> (1, P, hidden) in the model's
+// dtype. ids are 1-D int64 (either may be empty).
+torch::Tensor prompt_embeddings(llm::CausalLm& model, const torch::Tensor& before_ids, const torch::Tensor& soft_prompt,
+                                const torch::Tensor& after_ids);
+
+// prompt_embeddings (1, P, hidden); candidate_ids C non-empty token sequences. Returns (C) float32 with
+// score_c = mean_j log p(cand_c[j] | prompt, cand_c[<j]); the first token is predicted by the prompt's last
+// position. Costs one pass over the prompt and, when a candidate has more than one token, one pass over
+// (C, L - 1) right-padded positions, L the longest candidate.
+torch::Tensor likelihood_scores(llm::CausalLm& model, const torch::Tensor& prompt_embeddings,
+                                const std::vector<std::vector<int64_t>>& candidate_ids);
+
+// prompt_embeddings (1, P, hidden); label_ids one vocabulary id per candidate. Returns (C) float32: the logit of
+// each label at the prompt's last position. One pass over the prompt.
+torch::Tensor label_scores(llm::CausalLm& model, const torch::Tensor& prompt_embeddings,
+                           const std::vector<int64_t>& label_ids);
+
+}  // namespace delrec::scoring
