@@ -17,6 +17,11 @@ namespace delrec::parallel {
 double clip_grad_norm(const std::vector<torch::Tensor>& sharded, const std::vector<torch::Tensor>& replicated,
                       Communicator& tp, double max_norm);
 
+// The same where some slices are held by several TP ranks (e.g. key/value heads replicated when TP exceeds their
+// number): each sharded tensor's squared norm counts with its weight, 1 / (ranks holding that slice).
+double clip_grad_norm(const std::vector<torch::Tensor>& sharded, const std::vector<double>& sharded_weights,
+                      const std::vector<torch::Tensor>& replicated, Communicator& tp, double max_norm);
+
 // The same over model.parameters(), split by tensor_parallel_parameters(model) (layers.h).
 double clip_grad_norm(torch::nn::Module& model, Communicator& tp, double max_norm);
 

@@ -30,8 +30,8 @@ void check_prompt(llm::CausalLm& model, const torch::Tensor& prompt, const char*
 // The logits (V/tp) of this rank's vocabulary slice at the prompt's last position; with `cache` non-null it
 // receives the prompt's keys and values.
 torch::Tensor last_position_logits(llm::CausalLm& model, const torch::Tensor& prompt, llm::KvCache* cache) {
-  torch::Tensor logits = model->forward_embeddings(prompt, nullptr, cache);  // (1, P, V/tp)
-  return logits.select(0, 0).select(0, prompt.size(1) - 1);
+  torch::Tensor logits = model->forward_embeddings(prompt, nullptr, cache, /*last_positions=*/1);  // (1, 1, V/tp)
+  return logits.select(0, 0).select(0, 0);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 
 namespace delrec::stages {
 
-torch::Tensor run_stage1(const StageInputs& in, Backbone& backbone, const fs::path& dir) {
+StageOutcome run_stage1(const StageInputs& in, Backbone& backbone, const fs::path& dir) {
   const auto& r = in.recipe;
   const auto& s1 = r.stage1;
   const uint64_t seed = static_cast<uint64_t>(r.run.seed);
@@ -84,7 +84,7 @@ torch::Tensor run_stage1(const StageInputs& in, Backbone& backbone, const fs::pa
 
   if (in.groups.world->rank() == 0) save_soft_prompt(soft, dir / "soft_prompt.safetensors");
   in.groups.world->barrier();
-  return soft.detach();
+  return {soft.detach(), trainer.history()};
 }
 
 }  // namespace delrec::stages

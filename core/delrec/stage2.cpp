@@ -34,7 +34,7 @@ llm::LoraConfig lora_config(const config::Stage2Config& s2) {
   return c;
 }
 
-void run_stage2(const StageInputs& in, Backbone& backbone, const torch::Tensor& soft_prompt, const fs::path& dir) {
+StageOutcome run_stage2(const StageInputs& in, Backbone& backbone, const torch::Tensor& soft_prompt, const fs::path& dir) {
   const auto& r = in.recipe;
   const auto& s2 = r.stage2;
   const uint64_t seed = static_cast<uint64_t>(r.run.seed);
@@ -82,14 +82,16 @@ void run_stage2(const StageInputs& in, Backbone& backbone, const torch::Tensor& 
   options.label = label;
   options.metrics_jsonl = dir / "metrics.jsonl";
   if (in.groups.world->rank() == 0) fs::remove(options.metrics_jsonl);
-  train::Trainer trainer(options, {task}, llm::lora_parameters(model), llm::lora_tp_sharded_parameters(model),
-                         in.groups);
+  std::vector<double> holders;
+  auto sharded = llm::lora_tp_sharded_parameters(model, &holders);
+  train::Trainer trainer(options, {task}, llm::lora_parameters(model), sharded, in.groups, holders);
   trainer.run([&](int64_t) {
     return validation_metrics(rank_examples(model, soft, valid_tokens, encoder, in.groups));
   });
   // Gathered over the TP group (every rank takes part); one rank writes.
   llm::save_lora(model, config, dir / "adapter", in.groups.world->rank() == 0);
   in.groups.world->barrier();
+  return {soft, trainer.history()};
 }
 
 }  // namespace delrec::stages

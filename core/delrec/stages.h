@@ -17,6 +17,7 @@
 #include "core/data/dataset.h"
 #include "core/delrec/backbone.h"
 #include "core/teacher/teacher_cache.h"
+#include "core/train/trainer.h"
 #include "parallel/parallel_groups.h"
 
 namespace delrec::stages {
@@ -28,12 +29,17 @@ struct StageInputs {
   const parallel::ParallelGroups& groups;
 };
 
-// Returns the trained soft prompt (n, hidden) float32 (also written to <dir>/soft_prompt.safetensors).
-torch::Tensor run_stage1(const StageInputs& in, Backbone& backbone, const std::filesystem::path& dir);
+struct StageOutcome {
+  torch::Tensor soft_prompt;                  // stage 1: the trained soft prompt (n, hidden) float32
+  std::vector<train::StepRecord> history;     // every step's losses, norms and timings
+};
+
+// Trains the soft prompt and writes <dir>/soft_prompt.safetensors.
+StageOutcome run_stage1(const StageInputs& in, Backbone& backbone, const std::filesystem::path& dir);
 
 // Attaches fresh adapters to `backbone` (which must have none) and trains them with `soft_prompt` frozen in the
-// prompt (undefined = no soft prompt: the ablation). Writes <dir>/adapter/.
-void run_stage2(const StageInputs& in, Backbone& backbone, const torch::Tensor& soft_prompt,
-                const std::filesystem::path& dir);
+// prompt (undefined = no soft prompt: the ablation). Writes <dir>/adapter/. The adapters stay attached.
+StageOutcome run_stage2(const StageInputs& in, Backbone& backbone, const torch::Tensor& soft_prompt,
+                        const std::filesystem::path& dir);
 
 }  // namespace delrec::stages

@@ -180,7 +180,7 @@ void CausalLmImpl::load(const std::filesystem::path& dir) {
 torch::Tensor CausalLmImpl::embed(const torch::Tensor& ids) { return embed_tokens_->forward(ids); }
 
 torch::Tensor CausalLmImpl::forward_embeddings(const torch::Tensor& embeddings, const KvCache* past,
-                                               KvCache* present) {
+                                               KvCache* present, int64_t last_positions) {
   DELREC_CHECK(embeddings.dim() == 3 && embeddings.size(2) == config_.hidden_size,
                "input embeddings of shape {} must be (batch, positions, hidden_size {})",
                c10::str(embeddings.sizes()), config_.hidden_size);
@@ -211,6 +211,7 @@ torch::Tensor CausalLmImpl::forward_embeddings(const torch::Tensor& embeddings, 
                             past ? past->values[i] : torch::Tensor(), present ? &present->keys[i] : nullptr,
                             present ? &present->values[i] : nullptr);
   }
+  if (last_positions > 0) h = h.narrow(1, S - std::min(S, last_positions), std::min(S, last_positions));
   h = norm_->forward(h);
   if (lm_head_) return lm_head_->forward(h);  // (B, S, V/tp)
   // Tied head: this rank's embedding rows are its vocabulary slice of the output projection.

@@ -87,8 +87,10 @@ class CausalLmImpl : public torch::nn::Module {
   // `past` (a past of batch 1 is shared by the B rows) and causally to the S new ones, so rows that continue a
   // prefix must be right-padded. When `present` is non-null it receives the past's and these positions' keys and
   // values (batch B), ready to be the past of a later call.
+  // With last_positions > 0 only the last that many positions get logits (B, last_positions, V/tp): a prompt
+  // whose next-token distribution alone is read skips the head's (S, V/tp) work for the rest.
   torch::Tensor forward_embeddings(const torch::Tensor& embeddings, const KvCache* past = nullptr,
-                                   KvCache* present = nullptr);
+                                   KvCache* present = nullptr, int64_t last_positions = 0);
 
   const ModelConfig& config() const { return config_; }
   const std::shared_ptr<parallel::Communicator>& tp() const { return tp_; }

@@ -104,11 +104,15 @@ std::vector<torch::Tensor> lora_parameters(CausalLm& model) {
   return out;
 }
 
-std::vector<torch::Tensor> lora_tp_sharded_parameters(CausalLm& model) {
+std::vector<torch::Tensor> lora_tp_sharded_parameters(CausalLm& model, std::vector<double>* holders) {
   std::vector<torch::Tensor> out;
+  if (holders) holders->clear();
   for (auto& layer : model->layers())
     for (auto& [name, p] : layer->projections)
-      if (p->has_lora()) out.push_back(p->lora_tp_sharded());
+      if (p->has_lora()) {
+        out.push_back(p->lora_tp_sharded());
+        if (holders) holders->push_back(static_cast<double>(p->lora_slice_holders()));
+      }
   return out;
 }
 

@@ -34,7 +34,8 @@ LoraConfig load_lora(CausalLm& model, const std::filesystem::path& adapter_dir);
 // The adapters' trainable tensors (this rank's slices), and the subset split over the TP group (the rest is
 // replicated on every TP rank), for the global gradient norm.
 std::vector<torch::Tensor> lora_parameters(CausalLm& model);
-std::vector<torch::Tensor> lora_tp_sharded_parameters(CausalLm& model);
+// `holders` (when given) receives, per sharded tensor, how many TP ranks hold that same slice (for the norm).
+std::vector<torch::Tensor> lora_tp_sharded_parameters(CausalLm& model, std::vector<double>* holders = nullptr);
 // Gathers the adapters over the TP group (collective) and, where `write` is true, writes the folder atomically.
 void save_lora(CausalLm& model, const LoraConfig& config, const std::filesystem::path& adapter_dir, bool write);
 

@@ -50,6 +50,8 @@ class ProjectionImpl : public torch::nn::Module {
   bool has_lora() const { return lora_a_.defined(); }
   // The adapter tensor split over the TP group (column: B, row: A); the other one is replicated.
   torch::Tensor lora_tp_sharded() const { return spec_.column ? lora_b_ : lora_a_; }
+  // How many TP ranks hold the same slice of it (key/value heads replicated when TP exceeds their number).
+  int64_t lora_slice_holders() const { return spec_.column ? spec_.replicas : 1; }
   // The full A (r, in) and B (out, r), gathered over the TP group (collective: every rank calls it).
   std::pair<torch::Tensor, torch::Tensor> gather_lora() const;
 

@@ -52,8 +52,6 @@ data::Dataset prepare_step(const config::Recipe& recipe, const fs::path& path) {
   return dataset;
 }
 
-}  // namespace
-
 // Loads the dataset on every rank; rank 0 prepares it first when it is missing.
 data::Dataset dataset_step(const config::Recipe& recipe, parallel::ProcessGroup& world) {
   const fs::path path = prepared_path(recipe);
@@ -88,6 +86,15 @@ void teacher_step(const config::Recipe& recipe, const data::Dataset& dataset, pa
   write_teacher_cache(recipe, dataset, load_trained_teacher(recipe, dataset), world);
 }
 
+}  // namespace
+
+teacher::CacheBatch read_cache(const config::Recipe& recipe, const data::Dataset& dataset) {
+  teacher::TeacherCacheReader reader(teacher_cache_dir(recipe), dataset.fingerprint);
+  return reader.read(0, reader.num_examples());
+}
+
+namespace {
+
 void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::CacheBatch& cache,
                const parallel::ParallelGroups& groups) {
   const stages::RunLayout layout(recipe);
@@ -103,7 +110,8 @@ void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const
     spdlog::info("stage 2: {} exists, skipping", layout.adapter().string());
   } else {
     stages::Backbone backbone = stages::load_backbone(recipe, groups);
-    stages::run_stage2(in, backbone, stages::load_soft_prompt(layout.soft_prompt(), backbone.model), layout.stage2());
+    const torch::Tensor soft = stages::load_soft_prompt(layout.soft_prompt(), backbone.model);
+    stages::run_stage2(in, backbone, soft, layout.stage2());
   }
   if (!recipe.stage2.ablation) return;
   if (fs::exists(layout.ablation_adapter())) {
@@ -112,11 +120,6 @@ void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const
     stages::Backbone backbone = stages::load_backbone(recipe, groups);
     stages::run_stage2(in, backbone, torch::Tensor(), layout.ablation());
   }
-}
-
-teacher::CacheBatch read_cache(const config::Recipe& recipe, const data::Dataset& dataset) {
-  teacher::TeacherCacheReader reader(teacher_cache_dir(recipe), dataset.fingerprint);
-  return reader.read(0, reader.num_examples());
 }
 
 stages::RunResults evaluation_step(const config::Recipe& recipe, const data::Dataset& dataset,
@@ -146,6 +149,10 @@ PipelineResult run_pipeline(const config::Recipe& recipe, const parallel::World&
 
   const auto groups = parallel::make_parallel_groups(world, stages::tensor_parallel_size(recipe));
   teacher_step(recipe, result.dataset, all);
+  if (until == Until::kTeacher) {
+    stages::ensure_backbone(recipe, result.dataset, groups);
+    return result;
+  }
   const teacher::CacheBatch cache = read_cache(recipe, result.dataset);
   llm_steps(recipe, result.dataset, cache, groups);
   result.results = evaluation_step(recipe, result.dataset, cache, groups);

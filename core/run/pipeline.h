@@ -14,6 +14,7 @@
 #include "core/config/recipe.h"
 #include "core/data/dataset.h"
 #include "core/delrec/evaluation.h"
+#include "core/teacher/teacher_cache.h"
 #include "parallel/world.h"
 
 namespace delrec::run {
@@ -28,13 +29,17 @@ struct PipelineResult {
   stages::RunResults results;
 };
 
-enum class Until { kPrepare, kEverything };
+// How far to go: the prepared dataset; also the teacher, its cache and the backbone; or every step.
+enum class Until { kPrepare, kTeacher, kEverything };
 
 // Runs every step whose output is missing (up to `until`). An existing dataset made from a different recipe
 // section is an Error that names the file and says how to start over (it is never silently reused or
 // overwritten).
 PipelineResult run_pipeline(const config::Recipe& recipe, const parallel::World& world,
                             Until until = Until::kEverything);
+
+// Every example of the run's teacher cache (checked against the dataset's fingerprint).
+teacher::CacheBatch read_cache(const config::Recipe& recipe, const data::Dataset& dataset);
 
 // Loads <run_dir>/recipe.resolved.yaml, the dataset and the teacher cache, and evaluates again (`delrec eval`).
 stages::RunResults evaluate_run_dir(const std::filesystem::path& run_dir, const parallel::World& world);

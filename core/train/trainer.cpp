@@ -52,7 +52,8 @@ std::vector<double> dynamic_weights(const std::vector<double>& norms) {
 }
 
 Trainer::Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<torch::Tensor> parameters,
-                 std::vector<torch::Tensor> tp_sharded, const parallel::ParallelGroups& groups)
+                 std::vector<torch::Tensor> tp_sharded, const parallel::ParallelGroups& groups,
+                 std::vector<double> holders)
     : options_(std::move(options)),
       tasks_(std::move(tasks)),
       parameters_(std::move(parameters)),
@@ -70,6 +71,9 @@ Trainer::Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<to
                "{}: {} task weights for {} tasks", options_.label, options_.weights.size(), tasks_.size());
   for (const auto& p : parameters_)
     if (!contains(sharded_, p)) replicated_.push_back(p);
+  DELREC_CHECK(holders.empty() || holders.size() == sharded_.size(), "internal: {} holder counts for {} tensors",
+               holders.size(), sharded_.size());
+  for (size_t i = 0; i < sharded_.size(); ++i) sharded_weights_.push_back(holders.empty() ? 1.0 : 1.0 / holders[i]);
   dp_grads_ = std::make_unique<parallel::DataParallelGradients>(parameters_, groups_.dp);
   optimizer_ = make_optimizer(o, parameters_);
   batches_taken_.assign(tasks_.size(), 0);
@@ -126,7 +130,7 @@ double Trainer::task_gradient(size_t task, std::vector<torch::Tensor>* grads, do
   groups_.dp->all_reduce(stats, parallel::ReduceOp::kSum);
   *loss = stats[0].item<double>() / static_cast<double>(o.batch_size);
   *tokens = static_cast<int64_t>(stats[1].item<double>());
-  const double norm = parallel::clip_grad_norm(sharded_, replicated_, *groups_.tp,
+  const double norm = parallel::clip_grad_norm(sharded_, sharded_weights_, replicated_, *groups_.tp,
                                                std::numeric_limits<double>::infinity());
   grads->clear();
   for (auto& p : parameters_) grads->push_back(p.grad().clone());
@@ -184,7 +188,7 @@ StepRecord Trainer::step() {
     }
   }
   const double max_norm = o.clip > 0 ? o.clip : std::numeric_limits<double>::infinity();
-  rec.grad_norm = parallel::clip_grad_norm(sharded_, replicated_, *groups_.tp, max_norm);
+  rec.grad_norm = parallel::clip_grad_norm(sharded_, sharded_weights_, replicated_, *groups_.tp, max_norm);
   optimizer_->step();
   ++steps_done_;
   rec.seconds = seconds_since(start);

@@ -64,9 +64,11 @@ struct StepRecord {
 class Trainer {
  public:
   // `parameters` are the trainable tensors (requires_grad); `tp_sharded` the subset split over the TP group (the
-  // others are replicated there), for the global norm.
+  // others are replicated there), for the global norm; `holders[i]` (default 1) is how many TP ranks hold the
+  // same slice of tp_sharded[i].
   Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<torch::Tensor> parameters,
-          std::vector<torch::Tensor> tp_sharded, const parallel::ParallelGroups& groups);
+          std::vector<torch::Tensor> tp_sharded, const parallel::ParallelGroups& groups,
+          std::vector<double> holders = {});
   ~Trainer();
 
   // Runs optim.steps steps. `validate(step)` is called on every rank every eval_every steps and after the last
@@ -89,6 +91,7 @@ class Trainer {
   TrainerOptions options_;
   std::vector<Task> tasks_;
   std::vector<torch::Tensor> parameters_, sharded_, replicated_;
+  std::vector<double> sharded_weights_;  // 1 / holders
   parallel::ParallelGroups groups_;
   std::unique_ptr<parallel::DataParallelGradients> dp_grads_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
