@@ -40,16 +40,19 @@ void SASRecBlockImpl::reset() {
   torch::nn::init::xavier_normal_(ffn2->weight);
 }
 
-torch::Tensor SASRecBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& hidden_keys) {
+torch::Tensor SASRecBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& key_mask) {
   auto drop = [this](const torch::Tensor& t) { return fast_dropout(t, options.dropout(), is_training()); };
   const int64_t B = x.size(0), T = x.size(1), H = options.heads(), Dh = options.hidden() / H;
   auto q_in = attn_norm(x);                                                   // (B, T, D)
   auto q = q_proj(q_in).view({B, T, H, Dh}).transpose(1, 2);                 // (B, H, T, Dh)
   auto kv = kv_proj(x).view({B, T, 2, H, Dh}).permute({2, 0, 3, 1, 4});      // (2, B, H, T, Dh)
-  auto scores = torch::matmul(q, kv[0].transpose(-2, -1)).mul_(1.0 / std::sqrt(double(Dh)))
-                    .masked_fill_(hidden_keys, -std::numeric_limits<float>::infinity());  // (B, H, T, T)
-  auto attn = drop(torch::softmax(scores, -1));                               // (B, H, T, T)
-  auto context = torch::matmul(attn, kv[1]).transpose(1, 2).reshape({B, T, H * Dh});
+  // One fused kernel for scale, product and mask: scores = mask + (q k^T) / sqrt(Dh), the mask adding -inf where
+  // a key is hidden (saves separate scaling and masking passes forward and backward).
+  auto scores = torch::baddbmm(key_mask, q.reshape({B * H, T, Dh}), kv[0].reshape({B * H, T, Dh}).transpose(1, 2),
+                               /*beta=*/1.0, /*alpha=*/1.0 / std::sqrt(double(Dh)));  // (B H, T, T)
+  auto attn = drop(torch::softmax(scores, -1));                                      // (B H, T, T)
+  auto context = torch::bmm(attn, kv[1].reshape({B * H, T, Dh})).view({B, H, T, Dh}).transpose(1, 2)
+                     .reshape({B, T, H * Dh});
   auto h = ffn_norm(q_in + out_proj(context));
   return h + drop(ffn2(torch::relu(drop(ffn1(h)))));
 }
@@ -83,8 +86,12 @@ torch::Tensor SASRecImpl::forward(const torch::Tensor& seqs) {
   auto causal = torch::ones({T, T}, seqs.options().dtype(torch::kBool)).tril();
   auto diagonal = torch::eye(T, seqs.options().dtype(torch::kBool));
   auto allowed = causal.unsqueeze(0) & (keep.unsqueeze(1) | diagonal.unsqueeze(0));  // (B, T, T)
-  auto hidden_keys = allowed.logical_not().unsqueeze(1);                              // (B, 1, T, T)
-  for (const auto& block : *blocks) x = block->as<SASRecBlock>()->forward(x, hidden_keys) * keep_f;
+  // Additive mask, 0 where allowed and -inf where hidden, repeated for the heads: (B H, T, T).
+  const int64_t H = options.heads();
+  auto key_mask = torch::zeros({seqs.size(0), T, T}, x.options())
+                      .masked_fill_(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  if (H > 1) key_mask = key_mask.repeat_interleave(H, 0);
+  for (const auto& block : *blocks) x = block->as<SASRecBlock>()->forward(x, key_mask) * keep_f;
   return last_norm(x);
 }
 

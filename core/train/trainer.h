@@ -36,7 +36,8 @@ struct Task {
   int64_t num_examples = 0;  // the stream cycles through these, reshuffled every epoch
   // Sum over `examples` (indices into the task's examples) of the per-example losses: a scalar with a graph.
   std::function<torch::Tensor(const std::vector<int64_t>& examples)> loss;
-  // Tokens the forward pass sees for these examples (tokens/s); may be empty.
+  // Tokens the forward pass sees for these examples (tokens/s); may be empty. Called before `loss` on the same
+  // examples, outside the timed forward/backward, so it is the place to prepare (tokenise) them.
   std::function<int64_t(const std::vector<int64_t>& examples)> tokens;
 };
 
