@@ -1,5 +1,6 @@
 // `delrec slurm submit RECIPE [flags] [key.path=value ...]`: render the recipe's sbatch script into the run
 // directory and submit it with sbatch (or print it with --dry-run).
+// `delrec slurm status RUN_DIR [--json]`: how far the run has got (core/run/run_status.h).
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <iostream>
 
 #include "core/config/recipe.h"
+#include "core/run/run_status.h"
 #include "core/run/slurm_script.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
@@ -44,11 +46,22 @@ void submit(const SubmitArgs& args) {
   }
   fs::path path = fs::absolute(recipe.run.out_dir) / "slurm" / "job.sbatch";
   write_file_atomically(path, script);
+  // slurmd opens the job's --output file before the script runs, so its directory must exist already.
+  fs::create_directories(fs::absolute(recipe.run.out_dir) / "logs");
   spdlog::info("wrote {}", path.string());
   std::string command = "sbatch --parsable " + run::shell_quote(path.string());
   int status = std::system(command.c_str());
   DELREC_CHECK(status == 0, "`{}` failed (exit status {}); is Slurm installed and is this a submit host?", command,
                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+void status(const std::string& run_dir, bool json) {
+  const run::RunStatus found = run::read_run_status(run_dir);
+  if (json) {
+    std::cout << run::run_status_json(found).dump(2) << "\n";
+  } else {
+    std::cout << run::format_run_status(found);
+  }
 }
 
 }  // namespace
@@ -72,6 +85,14 @@ void add_slurm_commands(CLI::App& app) {
   }
   sub->add_flag("--dry-run", args->dry_run, "print the script instead of submitting it");
   sub->callback([args] { submit(*args); });
+
+  auto run_dir = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  auto* st = slurm->add_subcommand("status", "Show a run directory's steps, current stage and step, checkpoints, "
+                                             "last metrics, results and job logs");
+  st->add_option("run_dir", *run_dir, "Run directory (the recipe's run.out_dir)")->required();
+  st->add_flag("--json", *json, "print the same as one JSON object");
+  st->callback([run_dir, json] { status(*run_dir, *json); });
 }
 
 }  // namespace delrec::cli
