@@ -15,6 +15,9 @@ namespace {
 const std::regex kSafeOption(R"([A-Za-z0-9_.,:=@%/+\-]+)");
 const std::regex kSlurmTime(R"((\d+-)?\d+(:\d+){0,2})");
 const std::regex kEnvName(R"([A-Za-z_][A-Za-z0-9_]*)");
+const std::regex kMpiPlugin(R"([A-Za-z0-9_]*)");
+
+bool uses_srun(const config::Recipe& recipe) { return recipe.slurm.launcher == "srun"; }
 
 std::string checked_option(const std::string& key, const std::string& value) {
   if (!std::regex_match(value, kSafeOption))
@@ -43,7 +46,10 @@ std::string sbatch_lines(const config::Recipe& recipe, const fs::path& run_dir) 
       fmt::format("--cpus-per-task={}", s.cpus_per_task),
       "--time=" + s.time,
       "--requeue",
-      fmt::format("--signal=USR1@{}", s.signal_lead_seconds),  // no "B:": the signal goes to the job steps
+      // srun: the ranks are a job step and get the signal directly. mpirun: its ranks belong to the batch step,
+      // which --signal skips unless "B:" sends it to the batch shell, which passes it to mpirun (and mpirun on to
+      // every rank).
+      fmt::format("--signal={}USR1@{}", uses_srun(recipe) ? "" : "B:", s.signal_lead_seconds),
       "--open-mode=append",                                    // a requeued job appends to the same log
       "--output=" + checked_option("run.out_dir", (run_dir / "logs" / "slurm-%j.out").string()),
   };
@@ -79,8 +85,14 @@ std::string env_lines(const config::Recipe& recipe) {
 }
 
 std::string launch_line(const config::Recipe& recipe, const SlurmSubmission& sub) {
-  std::string launcher = recipe.slurm.launcher == "srun" ? "srun --kill-on-bad-exit=1 --cpu-bind=none"
-                                                         : "mpirun --bind-to none";
+  // srun needs the MPI plugin that starts Open MPI ranks (PMIx): without it every rank is a lone rank 0 (or, with
+  // the cluster's MpiDefault=none, MPI_Init fails).
+  const std::string& mpi = recipe.slurm.srun_mpi;
+  if (!std::regex_match(mpi, kMpiPlugin))
+    throw UsageError(fmt::format("slurm.srun_mpi: '{}' is not an MPI plugin name (see `srun --mpi=list`)", mpi));
+  std::string launcher = uses_srun(recipe) ? "srun --kill-on-bad-exit=1 --cpu-bind=none" +
+                                                 (mpi.empty() ? std::string() : " --mpi=" + mpi)
+                                           : "mpirun --bind-to none";
   std::string line = launcher + " " + shell_quote(fs::absolute(sub.delrec_binary).string()) + " run " +
                      shell_quote(fs::absolute(sub.recipe_path).string());
   for (const auto& o : sub.overrides) line += " " + shell_quote(o);
@@ -104,7 +116,13 @@ std::string render_sbatch(const config::Recipe& recipe, const SlurmSubmission& s
   std::string comment = fs::absolute(sub.recipe_path).string();
   for (char& c : comment) if (c == '\n' || c == '\r') c = ' ';  // a comment line must stay one line
   replace(script, "recipe_comment", comment);
-  replace(script, "signal_lead_seconds", std::to_string(recipe.slurm.signal_lead_seconds));
+  replace(script, "signal_note",
+          uses_srun(recipe)
+              ? fmt::format("Slurm sends SIGUSR1 to every rank {} s before the time limit.",
+                            recipe.slurm.signal_lead_seconds)
+              : fmt::format("Slurm sends SIGUSR1 to this shell {} s before the time limit; it passes\n# the "
+                            "signal to mpirun, which forwards it to every rank.",
+                            recipe.slurm.signal_lead_seconds));
   replace(script, "requeue_exit_code", std::to_string(kExitRequeue));
   replace(script, "run_dir", shell_quote(run_dir.lexically_normal().string()));
   replace(script, "work_dir", shell_quote(work_dir.string()));

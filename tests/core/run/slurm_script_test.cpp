@@ -27,7 +27,8 @@ TEST(SlurmScript, SbatchLinesFromTheRecipe) {
   std::string s = render_sbatch(r, submission(dir.path()));
   for (const char* line : {"#SBATCH --job-name=ml100k\n", "#SBATCH --nodes=2\n", "#SBATCH --ntasks-per-node=8\n",
                            "#SBATCH --gpus-per-node=8\n", "#SBATCH --partition=gpu\n", "#SBATCH --time=1-00:00:00\n",
-                           "#SBATCH --requeue\n", "#SBATCH --signal=USR1@300\n", "#SBATCH --exclusive\n"})
+                           "#SBATCH --requeue\n", "#SBATCH --signal=USR1@300\n", "#SBATCH --exclusive\n",
+                           "srun --kill-on-bad-exit=1 --cpu-bind=none --mpi=pmix '"})
     EXPECT_NE(s.find(line), std::string::npos) << line << "\n" << s;
   EXPECT_NE(s.find("#SBATCH --output=" + (dir.path() / "runs/x/logs/slurm-%j.out").string()), std::string::npos);
   EXPECT_NE(s.find("if [ \"$rc\" -eq 75 ]"), std::string::npos);
@@ -57,8 +58,8 @@ TEST(SlurmScript, UnsafeValuesAreRefusedWithTheirKey) {
 TEST(SlurmScript, OverridesReachTheRanksVerbatimAndRequeueOn75) {
   test::TempDir dir;
   std::filesystem::create_directories(dir / "bin");
-  write_file_atomically(dir / "bin" / "srun",
-                        "#!/bin/bash\nshift 2\nprintf '%s\\n' \"$@\" > \"$ARGS_OUT\"\nexit \"$SRUN_EXIT\"\n");
+  write_file_atomically(dir / "bin" / "srun", "#!/bin/bash\nwhile [[ $1 == --* ]]; do shift; done\n"
+                                              "printf '%s\\n' \"$@\" > \"$ARGS_OUT\"\nexit \"$SRUN_EXIT\"\n");
   write_file_atomically(dir / "bin" / "scontrol", "#!/bin/bash\necho \"$@\" > \"$REQUEUE_OUT\"\n");
   std::filesystem::permissions(dir / "bin" / "srun", std::filesystem::perms::owner_all);
   std::filesystem::permissions(dir / "bin" / "scontrol", std::filesystem::perms::owner_all);
@@ -77,6 +78,56 @@ TEST(SlurmScript, OverridesReachTheRanksVerbatimAndRequeueOn75) {
   EXPECT_FALSE(std::filesystem::exists(dir / "requeue"));
 
   EXPECT_EQ(test::run_command(env + " SRUN_EXIT=75 bash " + (dir / "job.sbatch").string()), kExitRequeue);
+  EXPECT_EQ(read_file(dir / "requeue"), "requeue 42\n");
+}
+
+TEST(SlurmScript, LauncherDecidesWhereTheTimeLimitSignalGoes) {
+  test::TempDir dir;
+  std::string srun = render_sbatch(recipe_with({"slurm.srun_mpi=pmi2"}), submission(dir.path()));
+  EXPECT_NE(srun.find("#SBATCH --signal=USR1@300\n"), std::string::npos) << srun;
+  EXPECT_NE(srun.find(" --mpi=pmi2 '"), std::string::npos) << srun;
+  std::string cluster_default = render_sbatch(recipe_with({"slurm.srun_mpi="}), submission(dir.path()));
+  EXPECT_EQ(cluster_default.find("--mpi="), std::string::npos) << cluster_default;
+  // mpirun's ranks are not a job step: the signal must go to the batch shell, which passes it on.
+  std::string mpirun = render_sbatch(recipe_with({"slurm.launcher=mpirun"}), submission(dir.path()));
+  EXPECT_NE(mpirun.find("#SBATCH --signal=B:USR1@300\n"), std::string::npos) << mpirun;
+  EXPECT_NE(mpirun.find("\nmpirun --bind-to none '"), std::string::npos) << mpirun;
+  try {
+    render_sbatch(recipe_with({"slurm.srun_mpi=pmix;reboot"}), submission(dir.path()));
+    ADD_FAILURE() << "no error for a hostile srun_mpi";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("slurm.srun_mpi"), std::string::npos) << e.what();
+  }
+}
+
+// The batch shell under signals, with a stand-in `srun` that exits 75 (saved, requeue me) on SIGTERM or SIGUSR1.
+// SIGUSR1 (the time-limit notice, sent with B: to the shell) must end in `scontrol requeue`; SIGTERM means Slurm
+// itself is requeueing, preempting or cancelling the job, so the script must not requeue it (a cancelled job
+// would come back).
+TEST(SlurmScript, RequeuesAfterTheTimeLimitSignalButNotAfterSlurmsTerm) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "bin");
+  write_file_atomically(dir / "bin" / "mpirun",
+                        "#!/bin/bash\ntrap 'kill $s; echo saved >> \"$SAVED_OUT\"; exit 75' TERM USR1\n"
+                        "sleep 30 & s=$!\nwait $s\n");
+  write_file_atomically(dir / "bin" / "scontrol", "#!/bin/bash\necho \"$@\" >> \"$REQUEUE_OUT\"\n");
+  std::filesystem::permissions(dir / "bin" / "mpirun", std::filesystem::perms::owner_all);
+  std::filesystem::permissions(dir / "bin" / "scontrol", std::filesystem::perms::owner_all);
+  write_file_atomically(dir / "job.sbatch",
+                        render_sbatch(recipe_with({"slurm.launcher=mpirun"}), submission(dir.path())));
+
+  std::string env = "PATH=" + (dir / "bin").string() + ":$PATH SLURM_JOB_ID=42 SLURM_JOB_NUM_NODES=1 SAVED_OUT=" +
+                    (dir / "saved").string() + " REQUEUE_OUT=" + (dir / "requeue").string();
+  auto run_with_signal = [&](const std::string& sig) {
+    return test::run_command("(" + env + " bash " + (dir / "job.sbatch").string() + " & pid=$!; sleep 1; kill -" +
+                             sig + " $pid; wait $pid)");
+  };
+  EXPECT_EQ(run_with_signal("TERM"), kExitRequeue);
+  EXPECT_EQ(read_file(dir / "saved"), "saved\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "requeue"));
+
+  EXPECT_EQ(run_with_signal("USR1"), kExitRequeue);
+  EXPECT_EQ(read_file(dir / "saved"), "saved\nsaved\n");
   EXPECT_EQ(read_file(dir / "requeue"), "requeue 42\n");
 }
 
