@@ -109,7 +109,7 @@ TEST(SlurmScript, RequeuesAfterTheTimeLimitSignalButNotAfterSlurmsTerm) {
   std::filesystem::create_directories(dir / "bin");
   write_file_atomically(dir / "bin" / "mpirun",
                         "#!/bin/bash\ntrap 'kill $s; echo saved >> \"$SAVED_OUT\"; exit 75' TERM USR1\n"
-                        "sleep 30 & s=$!\nwait $s\n");
+                        "sleep 30 & s=$!\ntouch \"$STARTED\"\nwait $s\n");
   write_file_atomically(dir / "bin" / "scontrol", "#!/bin/bash\necho \"$@\" >> \"$REQUEUE_OUT\"\n");
   std::filesystem::permissions(dir / "bin" / "mpirun", std::filesystem::perms::owner_all);
   std::filesystem::permissions(dir / "bin" / "scontrol", std::filesystem::perms::owner_all);
@@ -117,10 +117,14 @@ TEST(SlurmScript, RequeuesAfterTheTimeLimitSignalButNotAfterSlurmsTerm) {
                         render_sbatch(recipe_with({"slurm.launcher=mpirun"}), submission(dir.path())));
 
   std::string env = "PATH=" + (dir / "bin").string() + ":$PATH SLURM_JOB_ID=42 SLURM_JOB_NUM_NODES=1 SAVED_OUT=" +
-                    (dir / "saved").string() + " REQUEUE_OUT=" + (dir / "requeue").string();
+                    (dir / "saved").string() + " REQUEUE_OUT=" + (dir / "requeue").string() +
+                    " STARTED=" + (dir / "started").string();
+  // The signal goes to the batch shell once the stand-in has started (the shell's traps are set before it starts).
   auto run_with_signal = [&](const std::string& sig) {
-    return test::run_command("(" + env + " bash " + (dir / "job.sbatch").string() + " & pid=$!; sleep 1; kill -" +
-                             sig + " $pid; wait $pid)");
+    std::filesystem::remove(dir / "started");
+    return test::run_command("(" + env + " bash " + (dir / "job.sbatch").string() +
+                             " & pid=$!; for i in $(seq 300); do [ -e " + (dir / "started").string() +
+                             " ] && break; sleep 0.1; done; kill -" + sig + " $pid; wait $pid)");
   };
   EXPECT_EQ(run_with_signal("TERM"), kExitRequeue);
   EXPECT_EQ(read_file(dir / "saved"), "saved\n");

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# A throw-away one-node Slurm cluster on this machine, for the integration tests in this folder.
+#
+#   tests/slurm/slurm_cluster.sh start DIR   writes DIR/slurm.conf and a munge key, starts munged, slurmctld and
+#                                            slurmd (as root) with every state, log, pid and socket file in DIR,
+#                                            and waits until the node is idle
+#   tests/slurm/slurm_cluster.sh stop DIR    stops the three daemons started from DIR
+#
+# Afterwards point the Slurm commands at it with `export SLURM_CONF=DIR/slurm.conf`. Nothing outside DIR is
+# written, so it runs beside a real Slurm installation without touching it. Needs Debian's slurm-wlm and munge
+# (.ci/install) and root (slurmd starts jobs as their user). Exit status 77 when they are missing, so that ctest
+# reports the test as skipped.
+#
+# The node: the machine's CPUs, ProctrackType=proctrack/linuxproc and TaskPlugin=task/none (no cgroups needed),
+# select/cons_tres, no accounting database (`scontrol show job` reports Restarts=).
+set -euo pipefail
+
+usage() {
+  echo "usage: $0 start|stop DIR" >&2
+  exit 2
+}
+(($# == 2)) || usage
+action=$1
+dir=$(realpath -m "$2")
+
+pid_of() { [[ -s $dir/$1.pid ]] && cat "$dir/$1.pid"; }
+
+stop() {
+  # slurmd first (it may still run job steps), then the controller, then munge. Each by the pid it wrote.
+  local name pid
+  for name in slurmd slurmctld munged; do
+    pid=$(pid_of "$name" || true)
+    [[ -n $pid ]] || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$dir/$name.pid"
+  done
+}
+
+# A port in 20000-59999 that nothing listens on (bash's /dev/tcp connects only when something does).
+free_port() {
+  local port
+  while true; do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+start() {
+  local missing=()
+  for exe in munged slurmctld slurmd sbatch scontrol; do
+    command -v "$exe" >/dev/null || [[ -x /usr/sbin/$exe ]] || missing+=("$exe")
+  done
+  if ((${#missing[@]})); then
+    echo "SKIP: ${missing[*]} not installed (apt-get install slurm-wlm munge, or run .ci/install)" >&2
+    exit 77
+  fi
+  if (($(id -u) != 0)); then
+    echo "SKIP: the one-node Slurm cluster must be started as root (slurmd starts jobs as their owner)" >&2
+    exit 77
+  fi
+  export PATH=$PATH:/usr/sbin
+  stop  # a previous cluster left in DIR; its jobs are forgotten
+  rm -rf "$dir"/{munge,state,spool} "$dir"/*.log
+  mkdir -p "$dir"/{munge,state,spool}
+  chmod 700 "$dir/munge"
+
+  # munge: a fresh key, its socket in DIR. slurm.conf's AuthInfo points every Slurm program at this socket.
+  dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
+  chmod 400 "$dir/munge/munge.key"
+  munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
+    --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge/munged.seed"
+
+  local host cpus mem ctld_port slurmd_port
+  host=$(hostname -s)
+  cpus=$(nproc)
+  mem=$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 / 2))  # MiB; half the machine
+  ctld_port=$(free_port)
+  slurmd_port=$(free_port)
+  while [[ $slurmd_port == "$ctld_port" ]]; do slurmd_port=$(free_port); done
+  cat >"$dir/slurm.conf" <<EOF
+# One-node test cluster written by tests/slurm/slurm_cluster.sh.
+ClusterName=delrectest
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+# cred_expire also delays a requeued job's restart (default 120 s); short here so the tests run quickly.
+AuthInfo=socket=$dir/munge/munge.socket,cred_expire=10
+CredType=cred/munge
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool
+SlurmctldPidFile=$dir/slurmctld.pid
+SlurmdPidFile=$dir/slurmd.pid
+SlurmctldLogFile=$dir/slurmctld.log
+SlurmdLogFile=$dir/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MpiDefault=none
+ReturnToService=2
+JobRequeue=1
+# A job step gets KillWait seconds between SIGTERM and SIGKILL when it is requeued or cancelled.
+KillWait=30
+SchedulerType=sched/backfill
+SchedulerParameters=sched_interval=2
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
+PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+EOF
+  export SLURM_CONF=$dir/slurm.conf
+  slurmctld -f "$SLURM_CONF"
+  slurmd -f "$SLURM_CONF"
+
+  for _ in $(seq 60); do
+    if sinfo -h -o '%T' 2>/dev/null | grep -Eq '^(idle|mixed|allocated)'; then
+      echo "one-node Slurm cluster up: export SLURM_CONF=$SLURM_CONF"
+      return 0
+    fi
+    sleep 0.5
+  done
+  echo "the Slurm cluster in $dir did not come up; logs:" >&2
+  tail -n 20 "$dir"/*.log >&2 || true
+  stop
+  exit 1
+}
+
+case $action in
+start) start ;;
+stop) stop ;;
+*) usage ;;
+esac
