@@ -45,9 +45,9 @@ TEST(StagesMpi, DataAndTensorParallelRunsReproduceTheSingleRankLosses) {
   const parallel::ParallelGroups single{parallel::Layout::from_tp(1, 0, 1), self, self, self};
   const fs::path mine = root / ("single-rank-" + std::to_string(rank));
   Backbone b1 = load_backbone(recipe, single);
-  const StageOutcome ref1 = run_stage1({recipe, dataset, cache, single}, b1, mine / "stage1");
+  const StageOutcome ref1 = run_stage1({recipe, dataset, cache, single, "test"}, b1, mine / "stage1");
   Backbone b2 = load_backbone(recipe, single);
-  const StageOutcome ref2 = run_stage2({recipe, dataset, cache, single}, b2, ref1.soft_prompt, mine / "stage2");
+  const StageOutcome ref2 = run_stage2({recipe, dataset, cache, single, "test"}, b2, ref1.soft_prompt, mine / "stage2");
 
   std::vector<int> tps = {1};  // TP 1 = DP over every rank
   for (int tp : test::tp_sizes()) tps.push_back(tp);
@@ -56,11 +56,11 @@ TEST(StagesMpi, DataAndTensorParallelRunsReproduceTheSingleRankLosses) {
     const std::string what = fmt::format("TP {} x DP {}", tp, groups.dp->size());
     const fs::path dir = root / fmt::format("tp{}", tp);
     Backbone s1 = load_backbone(recipe, groups);
-    const StageOutcome got1 = run_stage1({recipe, dataset, cache, groups}, s1, dir / "stage1");
+    const StageOutcome got1 = run_stage1({recipe, dataset, cache, groups, "test"}, s1, dir / "stage1");
     expect_same_losses(got1.history, ref1.history, what + " stage 1");
     EXPECT_LT((got1.soft_prompt - ref1.soft_prompt).abs().max().item<double>(), 1e-5) << what;
     Backbone s2 = load_backbone(recipe, groups);
-    const StageOutcome got2 = run_stage2({recipe, dataset, cache, groups}, s2, ref1.soft_prompt, dir / "stage2");
+    const StageOutcome got2 = run_stage2({recipe, dataset, cache, groups, "test"}, s2, ref1.soft_prompt, dir / "stage2");
     expect_same_losses(got2.history, ref2.history, what + " stage 2");
   }
   world.group()->barrier();

@@ -64,7 +64,7 @@ class Stages : public ::testing::Test {
     delete recipe_;
     delete dir_;
   }
-  StageInputs inputs() const { return {*recipe_, *dataset_, *cache_, single_groups()}; }
+  StageInputs inputs() const { return {*recipe_, *dataset_, *cache_, single_groups(), "test"}; }
 
   static test::TempDir* dir_;
   static config::Recipe* recipe_;
@@ -141,7 +141,7 @@ TEST(Trainer, CombinesTaskGradientsWithDynamicWeights) {
   options.optim.weight_decay = 0;
   options.optim.clip = 0;
   options.dynamic_weights = true;
-  train::Trainer trainer(options, {task("a", 3), task("b", 1)}, {p}, {}, single_groups());
+  train::Trainer trainer(options, {task("a", 3), task("b", 1)}, {{"p", p}}, single_groups());
   const train::StepRecord r = trainer.step();
   const double wa = std::sqrt(1 / std::sqrt(18.0)), wb = std::sqrt(1 / std::sqrt(2.0));
   ASSERT_EQ(r.weights.size(), 2u);
