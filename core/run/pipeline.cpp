@@ -72,8 +72,13 @@ void teacher_step(const config::Recipe& recipe, const data::Dataset& dataset, pa
     if (recipe.teacher.threads > 0) torch::set_num_threads(int(recipe.teacher.threads));
     const fs::path dir = checkpoint.parent_path();
     fs::create_directories(dir);
-    const auto outcome = teacher::train_teacher(dataset, recipe.teacher, uint64_t(recipe.run.seed), checkpoint,
+    // The best checkpoint is kept aside until training ends: an existing checkpoint always means a finished
+    // teacher, so a job killed mid-training trains again instead of using a half-trained one.
+    fs::path partial = checkpoint;
+    partial += ".partial";
+    const auto outcome = teacher::train_teacher(dataset, recipe.teacher, uint64_t(recipe.run.seed), partial,
                                                 dir / (recipe.teacher.model + ".metrics.jsonl"));
+    fs::rename(partial, checkpoint);
     spdlog::info("teacher: {} trained for {} epochs, best validation NDCG@10 {:.4f}", recipe.teacher.model,
                  outcome.epochs_run, outcome.best_valid_ndcg10);
   }

@@ -74,6 +74,8 @@ Trainer::Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<Tr
   batches_taken_.assign(tasks_.size(), 0);
   last_norm_.assign(tasks_.size(), 0.0);
   permutation_.assign(tasks_.size(), {-1, {}});
+  if (!options_.metrics_jsonl.empty() && groups_.world->rank() == 0)
+    std::filesystem::create_directories(options_.metrics_jsonl.parent_path());
   if (!options_.checkpoint_dir.empty())
     store_ = std::make_unique<CheckpointStore>(options_.checkpoint_dir, static_cast<int>(options_.checkpoint.keep_last));
 }
