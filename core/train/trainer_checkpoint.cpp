@@ -29,15 +29,30 @@ namespace {
 std::string state_file(int tp_rank, int tp) { return fmt::format("state-tp{:05d}-of-{:05d}.safetensors", tp_rank, tp); }
 std::string rng_file(int rank, int world) { return fmt::format("rng-rank{:05d}-of-{:05d}.safetensors", rank, world); }
 
-// The full tensor from the slices of a checkpoint written with `tp` ranks: distinct slices are held by ranks
-// 0, holders, 2*holders, ...
-torch::Tensor gather_slices(const fs::path& dir, const std::string& key, int tp, const json& info) {
-  const int64_t dim = info.at("split_dim").get<int64_t>(), holders = info.at("holders").get<int64_t>();
-  if (dim < 0) return llm::SafetensorsFile(dir / state_file(0, tp)).read(key);
-  std::vector<torch::Tensor> parts;
-  for (int r = 0; r < tp; r += static_cast<int>(holders)) parts.push_back(llm::SafetensorsFile(dir / state_file(r, tp)).read(key));
-  return torch::cat(parts, dim);
-}
+// The state files of a checkpoint, each opened (and its header parsed) once.
+class StateFiles {
+ public:
+  StateFiles(fs::path dir, int tp) : dir_(std::move(dir)), tp_(tp) {}
+  const llm::SafetensorsFile& of(int tp_rank) {
+    auto& f = files_[tp_rank];
+    if (!f) f = std::make_unique<llm::SafetensorsFile>(dir_ / state_file(tp_rank, tp_));
+    return *f;
+  }
+  // The full tensor from the slices of a checkpoint written with tp_ ranks: distinct slices are held by ranks
+  // 0, holders, 2*holders, ...
+  torch::Tensor gather(const std::string& key, const json& info) {
+    const int64_t dim = info.at("split_dim").get<int64_t>(), holders = info.at("holders").get<int64_t>();
+    if (dim < 0) return of(0).read(key);
+    std::vector<torch::Tensor> parts;
+    for (int r = 0; r < tp_; r += static_cast<int>(holders)) parts.push_back(of(r).read(key));
+    return torch::cat(parts, dim);
+  }
+
+ private:
+  fs::path dir_;
+  int tp_;
+  std::map<int, std::unique_ptr<llm::SafetensorsFile>> files_;
+};
 
 // This rank's slice of a full tensor on a layout with `tp` ranks.
 torch::Tensor my_slice(const torch::Tensor& full, const TrainableTensor& t, int tp_rank, int tp) {
@@ -119,20 +134,19 @@ bool Trainer::resume() {
   for (const auto& t : j.at("tensors")) info[t.at("name").get<std::string>()] = t;
 
   torch::NoGradGuard no_grad;
+  StateFiles files(dir, old_tp);
   for (const auto& t : trainables_) {
     DELREC_CHECK(info.count(t.name), "{}: checkpoint {} has no tensor '{}' (made by another configuration); delete "
                  "{} to start the stage again", options_.label, dir.string(), t.name, store_->root().string());
     auto load = [&](const std::string& key) {
-      torch::Tensor full_or_mine = same_layout ? llm::SafetensorsFile(dir / state_file(tp_rank, tp)).read(key)
-                                               : my_slice(gather_slices(dir, key, old_tp, info[t.name]), t, tp_rank, tp);
-      return full_or_mine;
+      return same_layout ? files.of(tp_rank).read(key) : my_slice(files.gather(key, info[t.name]), t, tp_rank, tp);
     };
     torch::Tensor value = load("param/" + t.name);
     DELREC_CHECK(value.sizes() == t.tensor.sizes(), "{}: checkpoint tensor '{}' has shape {}, this layout needs {}",
                  options_.label, t.name, c10::str(value.sizes()), c10::str(t.tensor.sizes()));
     t.tensor.copy_(value);
     std::map<std::string, torch::Tensor> state;
-    llm::SafetensorsFile probe(dir / state_file(0, old_tp));
+    const llm::SafetensorsFile& probe = files.of(0);
     for (const char* key : {"exp_avg", "exp_avg_sq", "step"}) {
       const std::string name = "optim/" + t.name + "/" + key;
       if (!probe.contains(name)) continue;
