@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -112,6 +113,8 @@ TEST_P(ResumeCommands, KilledAtARandomStepResumesToTheSameBytes) {
   std::mt19937 rng(std::random_device{}());
   const int64_t step = std::uniform_int_distribution<int64_t>(1, c.last_step - 1)(rng);
   SCOPED_TRACE(::testing::Message() << "kill -9 after " << c.stage << " step " << step);
+  std::cout << "kill -9 after " << c.stage << " step " << step << " of " << c.last_step << " on " << c.ranks
+            << " ranks, TP " << c.tp << std::endl;
   const pid_t group = spawn(quickstart(dir / "cut", c.ranks, c.tp), dir / "cut.log");
   ASSERT_NE(interrupt_at(group, dir / "cut" / c.stage / "metrics.jsonl", step, SIGKILL), -2)
       << "the run ended before the kill point:\n" << read_file(dir / "cut.log");
