@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 
+#include "core/train/stop_request.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 #include "launcher/commands.h"
@@ -28,6 +29,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const delrec::train::StopRequested& e) {
+    spdlog::warn("{}", e.what());
+    return e.exit_status();
   } catch (const delrec::UsageError& e) {
     spdlog::error("{}", e.what());
     return delrec::kExitUsage;

@@ -8,6 +8,7 @@
 #include "core/config/recipe.h"
 #include "core/data/dataset_stats.h"
 #include "core/run/pipeline.h"
+#include "core/train/stop_request.h"
 #include "core/util/log.h"
 #include "launcher/commands.h"
 
@@ -22,6 +23,8 @@ void print_results(const stages::RunResults& results, const std::filesystem::pat
 void run_recipe(const config::Recipe& recipe) {
   parallel::World world;  // a world of one without mpirun
   set_log_rank(world.rank(), world.size());
+  // SIGTERM / SIGUSR1 / SIGINT: save at the next step boundary and exit 75 (requeue) or 130.
+  train::install_stop_handlers();
   const auto result = run::run_pipeline(recipe, world);
   if (world.rank() != 0) return;
   std::cout << data::format_stats(result.dataset, data::compute_stats(result.dataset));

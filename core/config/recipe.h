@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/config/backbone_config.h"
+#include "core/config/checkpoint_config.h"
 #include "core/config/data_config.h"
 #include "core/config/prompt_config.h"
 #include "core/config/schema.h"
@@ -37,6 +38,7 @@ struct Recipe {
   Stage1Config stage1;
   Stage2Config stage2;
   EvalConfig eval;
+  CheckpointConfig checkpoint;
   SlurmConfig slurm;
 
   void describe(Schema& s) {
@@ -48,6 +50,7 @@ struct Recipe {
     s.section("stage1", stage1, "stage 1: soft prompt distilled from the teacher (TA + RPS), LLM frozen");
     s.section("stage2", stage2, "stage 2: LoRA fine-tuning with the stage-1 soft prompt frozen");
     s.section("eval", eval, "final evaluation on the test split");
+    s.section("checkpoint", checkpoint, "in-stage checkpoints, resume and the job's time budget");
     s.section("slurm", slurm, "sbatch settings for `delrec slurm submit`");
   }
 };

@@ -76,8 +76,10 @@ StageOutcome run_stage1(const StageInputs& in, Backbone& backbone, const fs::pat
   options.seed = mix_seed(seed, 1);
   options.label = "stage 1";
   options.metrics_jsonl = dir / "metrics.jsonl";
-  if (in.groups.world->rank() == 0) fs::remove(options.metrics_jsonl);
-  train::Trainer trainer(options, {ta_task, rps_task}, {soft}, {}, in.groups);
+  options.checkpoint_dir = dir / "checkpoints";
+  options.checkpoint = r.checkpoint;
+  options.fingerprint = in.fingerprint + " stage1";
+  train::Trainer trainer(options, {ta_task, rps_task}, {{"soft_prompt", soft}}, in.groups);
   trainer.run([&](int64_t) {
     return validation_metrics(rank_examples(model, soft, valid_tokens, encoder, in.groups));
   });

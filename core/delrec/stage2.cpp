@@ -13,6 +13,7 @@
 #include "core/train/trainer.h"
 #include "core/util/error.h"
 #include "core/util/random.h"
+#include "core/util/sha256.h"
 
 namespace fs = std::filesystem;
 
@@ -32,6 +33,14 @@ llm::LoraConfig lora_config(const config::Stage2Config& s2) {
   c.dropout = s2.lora_dropout;
   c.target_modules = s2.lora_targets;
   return c;
+}
+
+// SHA-256 of a tensor's float32 bytes.
+std::string tensor_digest(const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  Sha256 hash;
+  hash.update(std::string(static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel()) * sizeof(float)));
+  return hash.hex_digest();
 }
 
 StageOutcome run_stage2(const StageInputs& in, Backbone& backbone, const torch::Tensor& soft_prompt, const fs::path& dir) {
@@ -81,10 +90,11 @@ StageOutcome run_stage2(const StageInputs& in, Backbone& backbone, const torch::
   options.seed = mix_seed(seed, with_soft ? 3 : 4);
   options.label = label;
   options.metrics_jsonl = dir / "metrics.jsonl";
-  if (in.groups.world->rank() == 0) fs::remove(options.metrics_jsonl);
-  std::vector<double> holders;
-  auto sharded = llm::lora_tp_sharded_parameters(model, &holders);
-  train::Trainer trainer(options, {task}, llm::lora_parameters(model), sharded, in.groups, holders);
+  options.checkpoint_dir = dir / "checkpoints";
+  options.checkpoint = r.checkpoint;
+  // The soft prompt is part of what the adapter is trained for: a checkpoint made with another one is refused.
+  options.fingerprint = in.fingerprint + " stage2 soft prompt " + (with_soft ? tensor_digest(soft) : "none");
+  train::Trainer trainer(options, {task}, llm::lora_trainables(model), in.groups);
   trainer.run([&](int64_t) {
     return validation_metrics(rank_examples(model, soft, valid_tokens, encoder, in.groups));
   });

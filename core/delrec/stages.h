@@ -8,7 +8,8 @@
 //            true next item); without a soft prompt this is the ablation
 //            -> <dir>/adapter/ (PEFT format)
 //
-// Both write <dir>/metrics.jsonl (one line per logged step) and are collective over the world.
+// Both write <dir>/metrics.jsonl (one line per logged step), save checkpoints in <dir>/checkpoints/ (recipe section
+// `checkpoint`), resume from the newest one, and are collective over the world.
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -27,6 +28,7 @@ struct StageInputs {
   const data::Dataset& dataset;
   const teacher::CacheBatch& cache;  // every cached example
   const parallel::ParallelGroups& groups;
+  std::string fingerprint;  // identifies the dataset and teacher cache; a stage checkpoint made for others is refused
 };
 
 struct StageOutcome {

@@ -104,15 +104,16 @@ std::vector<torch::Tensor> lora_parameters(CausalLm& model) {
   return out;
 }
 
-std::vector<torch::Tensor> lora_tp_sharded_parameters(CausalLm& model, std::vector<double>* holders) {
-  std::vector<torch::Tensor> out;
-  if (holders) holders->clear();
-  for (auto& layer : model->layers())
-    for (auto& [name, p] : layer->projections)
-      if (p->has_lora()) {
-        out.push_back(p->lora_tp_sharded());
-        if (holders) holders->push_back(static_cast<double>(p->lora_slice_holders()));
-      }
+std::vector<train::TrainableTensor> lora_trainables(CausalLm& model) {
+  std::vector<train::TrainableTensor> out;
+  for (size_t i = 0; i < model->layers().size(); ++i)
+    for (auto& [name, p] : model->layers()[i]->projections) {
+      if (!p->has_lora()) continue;
+      const std::string key = peft_key(static_cast<int64_t>(i), name);
+      const bool column = p->spec().column;
+      out.push_back({key + ".lora_A.weight", p->lora_a(), column ? -1 : 1, 1});
+      out.push_back({key + ".lora_B.weight", p->lora_b(), column ? 0 : -1, column ? p->spec().replicas : 1});
+    }
   return out;
 }
 

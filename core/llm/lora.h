@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/llm/causal_lm.h"
+#include "core/train/trainable.h"
 
 namespace delrec::llm {
 
@@ -31,11 +32,10 @@ LoraConfig load_lora_config(const std::filesystem::path& adapter_config_json);
 void attach_lora(CausalLm& model, const LoraConfig& config);
 // Loads an adapter folder onto the model; returns its config.
 LoraConfig load_lora(CausalLm& model, const std::filesystem::path& adapter_dir);
-// The adapters' trainable tensors (this rank's slices), and the subset split over the TP group (the rest is
-// replicated on every TP rank), for the global gradient norm.
+// The adapters' trainable tensors (this rank's slices).
 std::vector<torch::Tensor> lora_parameters(CausalLm& model);
-// `holders` (when given) receives, per sharded tensor, how many TP ranks hold that same slice (for the norm).
-std::vector<torch::Tensor> lora_tp_sharded_parameters(CausalLm& model, std::vector<double>* holders = nullptr);
+// The same with their PEFT names and how each is split over the TP group, for the training loop and checkpoints.
+std::vector<train::TrainableTensor> lora_trainables(CausalLm& model);
 // Gathers the adapters over the TP group (collective) and, where `write` is true, writes the folder atomically.
 void save_lora(CausalLm& model, const LoraConfig& config, const std::filesystem::path& adapter_dir, bool write);
 

@@ -48,10 +48,10 @@ class ProjectionImpl : public torch::nn::Module {
   // `<key>.lora_B.weight`.
   void load_lora(const SafetensorsFile& file, const std::string& key, double scale);
   bool has_lora() const { return lora_a_.defined(); }
-  // The adapter tensor split over the TP group (column: B, row: A); the other one is replicated.
-  torch::Tensor lora_tp_sharded() const { return spec_.column ? lora_b_ : lora_a_; }
-  // How many TP ranks hold the same slice of it (key/value heads replicated when TP exceeds their number).
-  int64_t lora_slice_holders() const { return spec_.column ? spec_.replicas : 1; }
+  // This rank's adapter tensors: column A (r, in) replicated and B (row_count, r) split along dim 0 (held by
+  // spec().replicas ranks alike); row A (r, in/tp) split along dim 1 and B (out, r) replicated.
+  const torch::Tensor& lora_a() const { return lora_a_; }
+  const torch::Tensor& lora_b() const { return lora_b_; }
   // The full A (r, in) and B (out, r), gathered over the TP group (collective: every rank calls it).
   std::pair<torch::Tensor, torch::Tensor> gather_lora() const;
 

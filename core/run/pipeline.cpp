@@ -72,8 +72,13 @@ void teacher_step(const config::Recipe& recipe, const data::Dataset& dataset, pa
     if (recipe.teacher.threads > 0) torch::set_num_threads(int(recipe.teacher.threads));
     const fs::path dir = checkpoint.parent_path();
     fs::create_directories(dir);
-    const auto outcome = teacher::train_teacher(dataset, recipe.teacher, uint64_t(recipe.run.seed), checkpoint,
+    // The best checkpoint is kept aside until training ends: an existing checkpoint always means a finished
+    // teacher, so a job killed mid-training trains again instead of using a half-trained one.
+    fs::path partial = checkpoint;
+    partial += ".partial";
+    const auto outcome = teacher::train_teacher(dataset, recipe.teacher, uint64_t(recipe.run.seed), partial,
                                                 dir / (recipe.teacher.model + ".metrics.jsonl"));
+    fs::rename(partial, checkpoint);
     spdlog::info("teacher: {} trained for {} epochs, best validation NDCG@10 {:.4f}", recipe.teacher.model,
                  outcome.epochs_run, outcome.best_valid_ndcg10);
   }
@@ -95,10 +100,16 @@ teacher::CacheBatch read_cache(const config::Recipe& recipe, const data::Dataset
 
 namespace {
 
+// What the LLM stages train on: the dataset and the teacher checkpoint whose cache they read.
+std::string inputs_fingerprint(const config::Recipe& recipe, const data::Dataset& dataset) {
+  teacher::TeacherCacheReader reader(teacher_cache_dir(recipe), dataset.fingerprint);
+  return "dataset " + dataset.fingerprint + " teacher " + reader.manifest().checkpoint_sha256;
+}
+
 void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::CacheBatch& cache,
                const parallel::ParallelGroups& groups) {
   const stages::RunLayout layout(recipe);
-  const stages::StageInputs in{recipe, dataset, cache, groups};
+  const stages::StageInputs in{recipe, dataset, cache, groups, inputs_fingerprint(recipe, dataset)};
   stages::ensure_backbone(recipe, dataset, groups);
   if (fs::exists(layout.soft_prompt())) {
     spdlog::info("stage 1: {} exists, skipping", layout.soft_prompt().string());

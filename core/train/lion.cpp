@@ -1,25 +1,9 @@
 #include "core/train/lion.h"
 
-#include <sstream>
-#include <type_traits>
+#include "core/train/optimizer_state.h"
+
 
 namespace delrec::train {
-namespace {
-
-// Optimizer::state_ is keyed by the parameter's TensorImpl address: as its string form in LibTorch 1.x and as a
-// void* in 2.x. Both spellings come from this one function.
-template <class Key>
-Key state_key(const torch::Tensor& p) {
-  if constexpr (std::is_same_v<Key, std::string>) {
-    std::ostringstream os;
-    os << p.unsafeGetTensorImpl();
-    return os.str();
-  } else {
-    return static_cast<Key>(p.unsafeGetTensorImpl());
-  }
-}
-
-}  // namespace
 
 Lion::Lion(std::vector<torch::Tensor> params, LionOptions options)
     : torch::optim::Optimizer({torch::optim::OptimizerParamGroup(std::move(params))},

@@ -7,8 +7,10 @@
 #include <fstream>
 #include <limits>
 
+#include "core/run/exit_codes.h"
 #include "core/train/lion.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/stop_request.h"
 #include "core/util/error.h"
 #include "core/util/progress.h"
 #include "core/util/random.h"
@@ -21,12 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-bool contains(const std::vector<torch::Tensor>& list, const torch::Tensor& t) {
-  for (const auto& x : list)
-    if (x.unsafeGetTensorImpl() == t.unsafeGetTensorImpl()) return true;
-  return false;
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const config::OptimConfig& o,
@@ -51,14 +47,18 @@ std::vector<double> dynamic_weights(const std::vector<double>& norms) {
   return w;
 }
 
-Trainer::Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<torch::Tensor> parameters,
-                 std::vector<torch::Tensor> tp_sharded, const parallel::ParallelGroups& groups,
-                 std::vector<double> holders)
-    : options_(std::move(options)),
-      tasks_(std::move(tasks)),
-      parameters_(std::move(parameters)),
-      sharded_(std::move(tp_sharded)),
-      groups_(groups) {
+Trainer::Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<TrainableTensor> trainables,
+                 const parallel::ParallelGroups& groups)
+    : options_(std::move(options)), tasks_(std::move(tasks)), trainables_(std::move(trainables)), groups_(groups) {
+  for (const auto& t : trainables_) {
+    parameters_.push_back(t.tensor);
+    if (t.split_dim >= 0) {
+      sharded_.push_back(t.tensor);
+      sharded_weights_.push_back(1.0 / static_cast<double>(t.holders));
+    } else {
+      replicated_.push_back(t.tensor);
+    }
+  }
   const auto& o = options_.optim;
   const int dp = groups_.dp->size();
   DELREC_CHECK(!tasks_.empty(), "{}: nothing to train (no task)", options_.label);
@@ -69,16 +69,15 @@ Trainer::Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<to
                options_.label, o.batch_size, dp);
   DELREC_CHECK(options_.weights.empty() || options_.weights.size() == tasks_.size(),
                "{}: {} task weights for {} tasks", options_.label, options_.weights.size(), tasks_.size());
-  for (const auto& p : parameters_)
-    if (!contains(sharded_, p)) replicated_.push_back(p);
-  DELREC_CHECK(holders.empty() || holders.size() == sharded_.size(), "internal: {} holder counts for {} tensors",
-               holders.size(), sharded_.size());
-  for (size_t i = 0; i < sharded_.size(); ++i) sharded_weights_.push_back(holders.empty() ? 1.0 : 1.0 / holders[i]);
   dp_grads_ = std::make_unique<parallel::DataParallelGradients>(parameters_, groups_.dp);
   optimizer_ = make_optimizer(o, parameters_);
   batches_taken_.assign(tasks_.size(), 0);
   last_norm_.assign(tasks_.size(), 0.0);
   permutation_.assign(tasks_.size(), {-1, {}});
+  if (!options_.metrics_jsonl.empty() && groups_.world->rank() == 0)
+    std::filesystem::create_directories(options_.metrics_jsonl.parent_path());
+  if (!options_.checkpoint_dir.empty())
+    store_ = std::make_unique<CheckpointStore>(options_.checkpoint_dir, static_cast<int>(options_.checkpoint.keep_last));
 }
 
 Trainer::~Trainer() = default;
@@ -212,14 +211,33 @@ void Trainer::log(const StepRecord& r, const nlohmann::json& extra) {
   }
 }
 
+int Trainer::agreed_stop() {
+  double mine = pending_stop();
+  if (mine == 0 && options_.checkpoint.exit_after_minutes > 0 &&
+      seconds_since_start() > 60.0 * options_.checkpoint.exit_after_minutes)
+    mine = run::kExitRequeue;
+  // Every rank takes the same decision: the largest request (130, a user's stop, wins over 75).
+  torch::Tensor flag = torch::tensor({mine}, torch::kFloat64);
+  groups_.world->all_reduce(flag, parallel::ReduceOp::kMax);
+  return static_cast<int>(flag.item<double>());
+}
+
 void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
   const auto& o = options_.optim;
   const bool lead = groups_.world->rank() == 0;
+  const auto& c = options_.checkpoint;
+  if (store_ && resume()) {
+    spdlog::info("{}: resumed at step {} of {}", options_.label, steps_done_, o.steps);
+  } else if (lead && !options_.metrics_jsonl.empty()) {
+    std::filesystem::remove(options_.metrics_jsonl);  // a fresh start: no lines of an earlier attempt
+  }
   Progress progress(options_.label, o.steps);
   double seconds = 0;
-  int64_t tokens = 0;
+  int64_t tokens = 0, steps_here = 0;
+  auto last_save = Clock::now();
   while (steps_done_ < o.steps) {
     const StepRecord r = step();
+    ++steps_here;
     seconds += r.seconds;
     tokens += r.tokens;
     const bool last = steps_done_ == o.steps;
@@ -228,7 +246,7 @@ void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
       if (progress.interactive()) progress.finish();
       extra = validate(steps_done_);
     }
-    const double eta = seconds / static_cast<double>(steps_done_) * static_cast<double>(o.steps - steps_done_);
+    const double eta = seconds / static_cast<double>(steps_here) * static_cast<double>(o.steps - steps_done_);
     const std::string status = fmt::format("loss {:.4f} lr {:.2e} {:.0f} tok/s", r.loss, r.lr,
                                            static_cast<double>(tokens) / std::max(seconds, 1e-9));
     if (lead && progress.interactive()) progress.update(steps_done_, status);
@@ -237,6 +255,28 @@ void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
       if (lead && !progress.interactive())
         spdlog::info("{} step {}/{} {} ETA {}{}", options_.label, steps_done_, o.steps, status,
                      format_duration(eta), extra.empty() ? "" : " " + extra.dump());
+    }
+    if (!store_) continue;
+    // Every rank decides alike: the step count is shared, and the clock is agreed on through agreed_stop's
+    // all-reduce only when minutes are configured.
+    bool due = last || (c.every_steps > 0 && steps_done_ % c.every_steps == 0);
+    if (!due && c.every_minutes > 0) {
+      torch::Tensor late = torch::tensor({seconds_since(last_save) >= 60.0 * c.every_minutes ? 1.0 : 0.0},
+                                         torch::kFloat64);
+      groups_.world->all_reduce(late, parallel::ReduceOp::kMax);
+      due = late.item<double>() > 0;
+    }
+    const int stop = last ? 0 : agreed_stop();
+    if (due || stop) {
+      save_checkpoint();
+      last_save = Clock::now();
+    }
+    if (stop) {
+      if (lead && progress.interactive()) progress.finish();
+      throw StopRequested(stop, fmt::format("{}: stopped at step {} of {} after saving a checkpoint in {}; {}",
+                                            options_.label, steps_done_, o.steps, store_->root().string(),
+                                            stop == run::kExitRequeue ? "exit status 75 asks for a requeue"
+                                                                      : "run the same command to resume"));
     }
   }
   if (lead && progress.interactive()) progress.finish();

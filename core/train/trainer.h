@@ -9,11 +9,18 @@
 //     keep the task's gradient and its global norm (TP-aware)
 //   combine the task gradients with fixed or dynamic weights (dynamic: w_i ~ sqrt(1 / ||g_i||), normalised)
 //   clip the global norm, set the scheduled learning rate, optimizer step (AdamW or Lion)
+//   every checkpoint.every_steps steps (or minutes), at the end, and when a stop is requested: save a checkpoint
 //
 // So the update is the same for any DP size given the same global batch (up to float summation order), and the
 // run is deterministic given the seed and the layout. Per step it records the losses, norm, weights, tokens and
 // the time spent inside forward/backward; every log_every steps a JSON line goes to the metrics file and a log
 // line (or the progress bar on a terminal) shows loss, tokens/s and the ETA.
+//
+// Checkpoints (trainer_checkpoint.cpp, docs/resilience.md) hold only the trainable state: each TP rank's slices of
+// the trainable tensors and their optimizer state, every rank's RNG state, the step and each task's data position,
+// the layout and the fingerprint of what the stage trains on. run() resumes from the newest complete one: with the
+// same layout the continuation is bitwise identical to an uninterrupted run; with another TP or DP size the state
+// is resharded and the data position (in global samples) is kept, so no sample is skipped or repeated.
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -25,7 +32,10 @@
 #include <string>
 #include <vector>
 
+#include "core/config/checkpoint_config.h"
 #include "core/config/stage_config.h"
+#include "core/train/checkpoint_store.h"
+#include "core/train/trainable.h"
 #include "parallel/data_parallel.h"
 #include "parallel/parallel_groups.h"
 
@@ -48,7 +58,10 @@ struct TrainerOptions {
   bool alternate = false;          // step s trains task s % tasks only; else every task every step
   uint64_t seed = 0;               // data order
   std::string label = "train";     // progress bar and log prefix
-  std::filesystem::path metrics_jsonl;  // appended by DP rank 0 of TP rank 0; empty = none
+  std::filesystem::path metrics_jsonl;  // appended by world rank 0; empty = none
+  std::filesystem::path checkpoint_dir; // empty = no checkpoints
+  config::CheckpointConfig checkpoint;
+  std::string fingerprint;              // what the state belongs to; a checkpoint with another one is refused
 };
 
 struct StepRecord {
@@ -64,18 +77,21 @@ struct StepRecord {
 
 class Trainer {
  public:
-  // `parameters` are the trainable tensors (requires_grad); `tp_sharded` the subset split over the TP group (the
-  // others are replicated there), for the global norm; `holders[i]` (default 1) is how many TP ranks hold the
-  // same slice of tp_sharded[i].
-  Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<torch::Tensor> parameters,
-          std::vector<torch::Tensor> tp_sharded, const parallel::ParallelGroups& groups,
-          std::vector<double> holders = {});
+  // `trainables`: the tensors to train (requires_grad) and how each is split over the TP group.
+  Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<TrainableTensor> trainables,
+          const parallel::ParallelGroups& groups);
   ~Trainer();
 
-  // Runs optim.steps steps. `validate(step)` is called on every rank every eval_every steps and after the last
-  // (collective inside is allowed); what it returns is added to that step's metrics line.
+  // Resumes from the newest complete checkpoint (if any), then runs up to optim.steps steps. `validate(step)` is
+  // called on every rank every eval_every steps and after the last (collective inside is allowed); what it
+  // returns is added to that step's metrics line. Throws StopRequested after saving when a stop was requested.
   void run(const std::function<nlohmann::json(int64_t step)>& validate);
   StepRecord step();
+
+  // Collective over the world: saves the trainable state as checkpoint `steps_done()`.
+  void save_checkpoint();
+  // Collective: loads the newest complete checkpoint; returns false when there is none.
+  bool resume();
 
   const std::vector<StepRecord>& history() const { return history_; }
   int64_t steps_done() const { return steps_done_; }
@@ -88,11 +104,14 @@ class Trainer {
                        double* fb_seconds);
   std::vector<double> task_weights(const std::vector<size_t>& active, const std::vector<double>& norms);
   void log(const StepRecord& record, const nlohmann::json& extra);
+  int agreed_stop();  // the stop every rank agrees on (0 = none), incl. the time budget
 
   TrainerOptions options_;
   std::vector<Task> tasks_;
+  std::vector<TrainableTensor> trainables_;
   std::vector<torch::Tensor> parameters_, sharded_, replicated_;
   std::vector<double> sharded_weights_;  // 1 / holders
+  std::unique_ptr<CheckpointStore> store_;
   parallel::ParallelGroups groups_;
   std::unique_ptr<parallel::DataParallelGradients> dp_grads_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;

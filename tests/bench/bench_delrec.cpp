@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   stages::Backbone backbone = stages::load_backbone(recipe, groups);
   torch::manual_seed(0);
   const torch::Tensor soft = torch::randn({recipe.stage1.soft_tokens, backbone.model->config().hidden_size}) * 0.02;
-  const auto outcome = stages::run_stage2({recipe, dataset, cache, groups}, backbone, soft,
+  const auto outcome = stages::run_stage2({recipe, dataset, cache, groups, "test"}, backbone, soft,
                                           dir / "bench_stage2");
   double seconds = 0, fb = 0;
   int64_t tokens = 0;

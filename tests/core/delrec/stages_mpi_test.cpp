@@ -1,14 +1,18 @@
 // Data and tensor parallelism do not change training: with the global batch split over 2 or 4 data-parallel
 // ranks, or the backbone split over 2 or 4 tensor-parallel ranks, both stages give the per-step losses of a single
-// rank (within 1e-5) for 5 steps, and the same gradient norms.
+// rank (within 1e-5) for 5 steps, and the same gradient norms; a checkpoint resumed on another layout continues
+// with the same samples and losses.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 #include "core/delrec/backbone.h"
 #include "core/delrec/stages.h"
 #include "core/run/pipeline.h"
+#include "core/util/atomic_file.h"
 #include "tests/core/delrec/stage_test_support.h"
 #include "tests/parallel/parallel_test_support.h"
 
@@ -45,9 +49,9 @@ TEST(StagesMpi, DataAndTensorParallelRunsReproduceTheSingleRankLosses) {
   const parallel::ParallelGroups single{parallel::Layout::from_tp(1, 0, 1), self, self, self};
   const fs::path mine = root / ("single-rank-" + std::to_string(rank));
   Backbone b1 = load_backbone(recipe, single);
-  const StageOutcome ref1 = run_stage1({recipe, dataset, cache, single}, b1, mine / "stage1");
+  const StageOutcome ref1 = run_stage1({recipe, dataset, cache, single, "test"}, b1, mine / "stage1");
   Backbone b2 = load_backbone(recipe, single);
-  const StageOutcome ref2 = run_stage2({recipe, dataset, cache, single}, b2, ref1.soft_prompt, mine / "stage2");
+  const StageOutcome ref2 = run_stage2({recipe, dataset, cache, single, "test"}, b2, ref1.soft_prompt, mine / "stage2");
 
   std::vector<int> tps = {1};  // TP 1 = DP over every rank
   for (int tp : test::tp_sizes()) tps.push_back(tp);
@@ -56,13 +60,69 @@ TEST(StagesMpi, DataAndTensorParallelRunsReproduceTheSingleRankLosses) {
     const std::string what = fmt::format("TP {} x DP {}", tp, groups.dp->size());
     const fs::path dir = root / fmt::format("tp{}", tp);
     Backbone s1 = load_backbone(recipe, groups);
-    const StageOutcome got1 = run_stage1({recipe, dataset, cache, groups}, s1, dir / "stage1");
+    const StageOutcome got1 = run_stage1({recipe, dataset, cache, groups, "test"}, s1, dir / "stage1");
     expect_same_losses(got1.history, ref1.history, what + " stage 1");
     EXPECT_LT((got1.soft_prompt - ref1.soft_prompt).abs().max().item<double>(), 1e-5) << what;
     Backbone s2 = load_backbone(recipe, groups);
-    const StageOutcome got2 = run_stage2({recipe, dataset, cache, groups}, s2, ref1.soft_prompt, dir / "stage2");
+    const StageOutcome got2 = run_stage2({recipe, dataset, cache, groups, "test"}, s2, ref1.soft_prompt, dir / "stage2");
     expect_same_losses(got2.history, ref2.history, what + " stage 2");
   }
+  world.group()->barrier();
+  if (rank == 0) fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace delrec::stages
+
+namespace delrec::stages {
+namespace {
+
+// Three steps on TP 2 (x DP 1 or 2), then the checkpoint resumed on TP 1 x DP world for three more: steps 4..6
+// see the same samples and give the single-rank losses (the learning rate is constant so both parts share it).
+TEST(StagesMpi, ResumeOnAnotherLayoutKeepsTheSampleCountAndTheLosses) {
+  const auto& world = test::test_world();
+  const int rank = world.rank();
+  const fs::path root = fs::temp_directory_path() / ("delrec-reshard-mpi-" + std::to_string(::getppid()));
+  if (rank == 0) fs::remove_all(root);
+  world.group()->barrier();
+  config::Recipe recipe = test::tiny_delrec_recipe(root / "run", /*batch_size=*/4);
+  recipe.stage2.train.steps = 6;
+  recipe.stage2.train.warmup_steps = 0;
+  recipe.stage2.train.decay = "constant";
+  const data::Dataset dataset = run::run_pipeline(recipe, world, run::Until::kTeacher).dataset;
+  const teacher::CacheBatch cache = run::read_cache(recipe, dataset);
+  torch::manual_seed(5);
+  const torch::Tensor soft = torch::randn({3, 32}) * 0.02;
+
+  auto self = world.group()->split(rank, 0);
+  const parallel::ParallelGroups single{parallel::Layout::from_tp(1, 0, 1), self, self, self};
+  Backbone b0 = load_backbone(recipe, single);
+  const auto reference =
+      run_stage2({recipe, dataset, cache, single, "test"}, b0, soft, root / ("single-rank-" + std::to_string(rank)));
+
+  const fs::path dir = root / "reshard";
+  config::Recipe first_half = recipe;
+  first_half.stage2.train.steps = 3;
+  const auto tp2 = parallel::make_parallel_groups(world, 2);
+  Backbone b1 = load_backbone(first_half, tp2);
+  run_stage2({first_half, dataset, cache, tp2, "test"}, b1, soft, dir);
+  world.group()->barrier();
+  if (rank == 0) fs::remove_all(dir / "adapter");  // the finished first half's output; the stage runs on
+  world.group()->barrier();
+
+  const auto dp = parallel::make_parallel_groups(world, 1);
+  Backbone b2 = load_backbone(recipe, dp);
+  const auto second = run_stage2({recipe, dataset, cache, dp, "test"}, b2, soft, dir);
+  ASSERT_EQ(second.history.size(), 3u) << "the resumed run must do steps 4..6 only";
+  for (size_t s = 0; s < 3; ++s) {
+    EXPECT_EQ(second.history[s].step, static_cast<int64_t>(s) + 4);
+    const double expected = reference.history[s + 3].losses.at("rec");
+    EXPECT_NEAR(second.history[s].losses.at("rec"), expected, 1e-5 * std::max(1.0, std::abs(expected)))
+        << "step " << s + 4;
+  }
+  const auto state = nlohmann::json::parse(read_file(dir / "checkpoints/step-000006/trainer.json"));
+  EXPECT_EQ(state.at("batches_taken").get<std::vector<int64_t>>(), std::vector<int64_t>{6});  // 6 x 4 samples
+  EXPECT_EQ(state.at("dp").get<int>(), world.size());
   world.group()->barrier();
   if (rank == 0) fs::remove_all(root);
 }

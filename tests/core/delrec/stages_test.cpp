@@ -6,6 +6,9 @@
 
 #include <cmath>
 #include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "core/delrec/candidate_scorer.h"
 #include "core/delrec/examples.h"
@@ -13,6 +16,9 @@
 #include "core/delrec/soft_prompt.h"
 #include "core/llm/lora.h"
 #include "core/run/pipeline.h"
+#include "core/train/stop_request.h"
+#include "core/util/atomic_file.h"
+#include "core/util/error.h"
 #include "tests/core/delrec/stage_test_support.h"
 #include "tests/test_support.h"
 
@@ -64,7 +70,7 @@ class Stages : public ::testing::Test {
     delete recipe_;
     delete dir_;
   }
-  StageInputs inputs() const { return {*recipe_, *dataset_, *cache_, single_groups()}; }
+  StageInputs inputs() const { return {*recipe_, *dataset_, *cache_, single_groups(), "test"}; }
 
   static test::TempDir* dir_;
   static config::Recipe* recipe_;
@@ -141,7 +147,7 @@ TEST(Trainer, CombinesTaskGradientsWithDynamicWeights) {
   options.optim.weight_decay = 0;
   options.optim.clip = 0;
   options.dynamic_weights = true;
-  train::Trainer trainer(options, {task("a", 3), task("b", 1)}, {p}, {}, single_groups());
+  train::Trainer trainer(options, {task("a", 3), task("b", 1)}, {{"p", p}}, single_groups());
   const train::StepRecord r = trainer.step();
   const double wa = std::sqrt(1 / std::sqrt(18.0)), wb = std::sqrt(1 / std::sqrt(2.0));
   ASSERT_EQ(r.weights.size(), 2u);
@@ -157,3 +163,120 @@ TEST(Trainer, CombinesTaskGradientsWithDynamicWeights) {
 
 }  // namespace
 }  // namespace delrec::stages
+
+namespace delrec::train {
+namespace {
+
+// A toy two-parameter problem: loss (p - target_i)^2 summed over the examples of a batch.
+struct Toy {
+  torch::Tensor p = torch::zeros({2}, torch::requires_grad());
+  int calls = 0;
+  int stop_at_call = -1;  // request a stop (as SIGTERM would) during this loss call
+
+  Task task() {
+    return Task{"toy", 10, [this](const std::vector<int64_t>& idx) {
+                  if (++calls == stop_at_call) request_stop(75);
+                  torch::Tensor sum = torch::zeros({});
+                  for (int64_t i : idx) sum = sum + (p - static_cast<double>(i)).pow(2).sum();
+                  return sum;
+                }, nullptr};
+  }
+};
+
+TrainerOptions toy_options(const std::filesystem::path& dir, const std::string& optimizer) {
+  TrainerOptions o;
+  o.optim.optimizer = optimizer;
+  o.optim.steps = 6;
+  o.optim.batch_size = 2;
+  o.optim.micro_batch_size = 1;
+  o.optim.warmup_steps = 2;
+  o.optim.lr = 0.05;
+  o.seed = 9;
+  o.label = "toy";
+  o.checkpoint_dir = dir / "checkpoints";
+  o.checkpoint.every_steps = 0;  // only at the end and when asked to stop
+  o.optim.log_every = 1;
+  o.metrics_jsonl = dir / "metrics.jsonl";
+  return o;
+}
+
+TEST(TrainerCheckpoint, StopRequestSavesAndTheResumedRunEndsBitwiseEqual) {
+  for (const std::string optimizer : {"adamw", "lion"}) {
+    test::TempDir dir;
+    Toy straight;
+    Trainer(toy_options(dir / "straight", optimizer), {straight.task()}, {{"p", straight.p}}, stages::single_groups())
+        .run(nullptr);
+
+    Toy first;
+    first.stop_at_call = 5;  // during step 3 (two micro-batches per step)
+    try {
+      Trainer(toy_options(dir / "cut", optimizer), {first.task()}, {{"p", first.p}}, stages::single_groups())
+          .run(nullptr);
+      ADD_FAILURE() << "no stop";
+    } catch (const StopRequested& e) {
+      EXPECT_EQ(e.exit_status(), 75);
+      EXPECT_NE(std::string(e.what()).find("stopped at step 3"), std::string::npos) << e.what();
+    }
+    request_stop(0);
+    EXPECT_TRUE(std::filesystem::exists(dir / "cut/checkpoints/step-000003/trainer.json"));
+
+    Toy second;  // a new process: fresh parameters, resumed from the checkpoint
+    Trainer resumed(toy_options(dir / "cut", optimizer), {second.task()}, {{"p", second.p}}, stages::single_groups());
+    resumed.run(nullptr);
+    EXPECT_EQ(second.calls, 6) << "steps 4..6 only";
+    EXPECT_TRUE(torch::equal(second.p, straight.p)) << optimizer;
+    // The same per-step lines (losses, norms, learning rates) except the timings.
+    auto without_timings = [](const std::string& text) {
+      std::string out;
+      std::istringstream in(text);
+      for (std::string line; std::getline(in, line);) {
+        auto j = nlohmann::json::parse(line);
+        j.erase("seconds");
+        j.erase("forward_backward_seconds");
+        out += j.dump() + "\n";
+      }
+      return out;
+    };
+    EXPECT_EQ(without_timings(read_file(dir / "cut/metrics.jsonl")),
+              without_timings(read_file(dir / "straight/metrics.jsonl")));
+  }
+}
+
+TEST(TrainerCheckpoint, BrokenNewestCheckpointAndLeftoversFallBackToTheLastGoodOne) {
+  test::TempDir dir;
+  Toy straight;
+  auto options = toy_options(dir.path(), "adamw");
+  options.checkpoint.every_steps = 1;
+  options.checkpoint.keep_last = 3;
+  Trainer(options, {straight.task()}, {{"p", straight.p}}, stages::single_groups()).run(nullptr);
+  // Steps 4, 5, 6 are kept. Break step 6's state file, and leave a half-written save behind.
+  const auto state = dir / "checkpoints/step-000006/state-tp00000-of-00001.safetensors";
+  std::string bytes = read_file(state);
+  bytes[bytes.size() / 2] ^= 0x5a;
+  write_file_atomically(state, bytes);
+  std::filesystem::create_directories(dir / "checkpoints/step-000007.tmp");
+  Toy again;
+  Trainer(options, {again.task()}, {{"p", again.p}}, stages::single_groups()).run(nullptr);
+  EXPECT_EQ(again.calls, 2) << "step 6 redone from step 5";
+  EXPECT_TRUE(torch::equal(again.p, straight.p));
+  EXPECT_FALSE(std::filesystem::exists(dir / "checkpoints/step-000007.tmp"));
+}
+
+TEST(TrainerCheckpoint, CheckpointForOtherInputsIsRefused) {
+  test::TempDir dir;
+  Toy a;
+  auto options = toy_options(dir.path(), "lion");
+  options.fingerprint = "dataset A";
+  Trainer(options, {a.task()}, {{"p", a.p}}, stages::single_groups()).run(nullptr);
+  options.fingerprint = "dataset B";
+  Toy b;
+  try {
+    Trainer(options, {b.task()}, {{"p", b.p}}, stages::single_groups()).run(nullptr);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("was made for other inputs"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace delrec::train

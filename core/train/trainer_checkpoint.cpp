@@ -1,0 +1,186 @@
+// The training loop's checkpoints: what Trainer::save_checkpoint writes into step-N/ of the CheckpointStore and
+// how Trainer::resume reads it back, on the same layout or resharded onto another one.
+//
+//   trainer.json                      world rank 0: step, each task's batches taken, the last task norms, the
+//                                     layout (tp, dp), the fingerprint, and each tensor's name, split and holders
+//   state-tp00001-of-00002.safetensors  the DP-rank-0 rank of each TP position: "param/<name>" (its slice) and
+//                                     "optim/<name>/<key>" (its optimizer state)
+//   rng-rank00003-of-00004.safetensors every rank: its default generators' states ("cpu", and "cuda" on GPUs)
+#include <spdlog/spdlog.h>
+
+#include <ATen/Context.h>
+#include <nlohmann/json.hpp>
+#include <mutex>
+#include <sstream>
+
+#include "core/llm/safetensors.h"
+#include "core/train/optimizer_state.h"
+#include "core/train/trainer.h"
+#include "core/util/atomic_file.h"
+#include "core/util/error.h"
+#include "core/util/random.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace delrec::train {
+namespace {
+
+std::string state_file(int tp_rank, int tp) { return fmt::format("state-tp{:05d}-of-{:05d}.safetensors", tp_rank, tp); }
+std::string rng_file(int rank, int world) { return fmt::format("rng-rank{:05d}-of-{:05d}.safetensors", rank, world); }
+
+// The state files of a checkpoint, each opened (and its header parsed) once.
+class StateFiles {
+ public:
+  StateFiles(fs::path dir, int tp) : dir_(std::move(dir)), tp_(tp) {}
+  const llm::SafetensorsFile& of(int tp_rank) {
+    auto& f = files_[tp_rank];
+    if (!f) f = std::make_unique<llm::SafetensorsFile>(dir_ / state_file(tp_rank, tp_));
+    return *f;
+  }
+  // The full tensor from the slices of a checkpoint written with tp_ ranks: distinct slices are held by ranks
+  // 0, holders, 2*holders, ...
+  torch::Tensor gather(const std::string& key, const json& info) {
+    const int64_t dim = info.at("split_dim").get<int64_t>(), holders = info.at("holders").get<int64_t>();
+    if (dim < 0) return of(0).read(key);
+    std::vector<torch::Tensor> parts;
+    for (int r = 0; r < tp_; r += static_cast<int>(holders)) parts.push_back(of(r).read(key));
+    return torch::cat(parts, dim);
+  }
+
+ private:
+  fs::path dir_;
+  int tp_;
+  std::map<int, std::unique_ptr<llm::SafetensorsFile>> files_;
+};
+
+// This rank's slice of a full tensor on a layout with `tp` ranks.
+torch::Tensor my_slice(const torch::Tensor& full, const TrainableTensor& t, int tp_rank, int tp) {
+  if (t.split_dim < 0) return full;
+  const int64_t slices = tp / t.holders, chunk = full.size(t.split_dim) / slices;
+  return full.narrow(t.split_dim, (tp_rank / t.holders) * chunk, chunk);
+}
+
+// The default generator of a device (a handle sharing its state), read and written under its lock.
+torch::Tensor generator_state(torch::Device device) {
+  at::Generator gen = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void set_generator_state(torch::Device device, const torch::Tensor& state) {
+  at::Generator gen = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+}  // namespace
+
+void Trainer::save_checkpoint() {
+  DELREC_CHECK(store_ != nullptr, "internal: checkpoints are off for {}", options_.label);
+  const int tp = groups_.tp->size(), tp_rank = groups_.tp->rank();
+  const int world = groups_.world->size(), rank = groups_.world->rank();
+  store_->save(
+      steps_done_,
+      [&](const fs::path& dir) {
+        if (groups_.dp->rank() == 0) {
+          std::vector<std::pair<std::string, torch::Tensor>> tensors;
+          for (const auto& t : trainables_) {
+            tensors.emplace_back("param/" + t.name, t.tensor.detach().cpu().contiguous());
+            for (const auto& [key, value] : get_optimizer_state(*optimizer_, t.tensor))
+              tensors.emplace_back("optim/" + t.name + "/" + key, value.detach().cpu().contiguous());
+          }
+          llm::save_safetensors(dir / state_file(tp_rank, tp), tensors);
+        }
+        std::vector<std::pair<std::string, torch::Tensor>> rng = {{"cpu", generator_state(torch::kCPU)}};
+        const auto device = parameters_.front().device();
+        if (device.is_cuda()) rng.emplace_back("cuda", generator_state(device));
+        llm::save_safetensors(dir / rng_file(rank, world), rng);
+        if (rank == 0) {
+          json tensors_info = json::array();
+          for (const auto& t : trainables_)
+            tensors_info.push_back({{"name", t.name}, {"split_dim", t.split_dim}, {"holders", t.holders}});
+          json j = {{"step", steps_done_},           {"batches_taken", batches_taken_},
+                    {"last_norm", last_norm_},       {"tp", tp},
+                    {"dp", groups_.dp->size()},      {"world", world},
+                    {"fingerprint", options_.fingerprint}, {"stage", options_.label},
+                    {"global_batch", options_.optim.batch_size}, {"tensors", tensors_info}};
+          write_file_atomically(dir / "trainer.json", j.dump(2) + "\n");
+        }
+      },
+      groups_.world.get());
+}
+
+bool Trainer::resume() {
+  if (groups_.world->rank() == 0) store_->remove_partial();
+  groups_.world->barrier();
+  const auto found = store_->latest_complete();
+  if (!found) return false;
+  const fs::path dir = found->dir;
+  const json j = json::parse(read_file(dir / "trainer.json"));
+  DELREC_CHECK(j.at("fingerprint").get<std::string>() == options_.fingerprint,
+               "{}: checkpoint {} was made for other inputs (dataset, teacher cache or soft prompt changed); delete "
+               "{} to train this stage from the start",
+               options_.label, dir.string(), store_->root().string());
+  DELREC_CHECK(j.at("global_batch").get<int64_t>() == options_.optim.batch_size,
+               "{}: checkpoint {} was trained with batch_size {}, the recipe says {}; the data position would not "
+               "map; keep train.batch_size or delete {}",
+               options_.label, dir.string(), j.at("global_batch").get<int64_t>(), options_.optim.batch_size,
+               store_->root().string());
+  const int old_tp = j.at("tp").get<int>(), old_dp = j.at("dp").get<int>(), old_world = j.at("world").get<int>();
+  const int tp = groups_.tp->size(), tp_rank = groups_.tp->rank();
+  const bool same_layout = old_tp == tp && old_dp == groups_.dp->size();
+  std::map<std::string, json> info;
+  for (const auto& t : j.at("tensors")) info[t.at("name").get<std::string>()] = t;
+
+  torch::NoGradGuard no_grad;
+  StateFiles files(dir, old_tp);
+  for (const auto& t : trainables_) {
+    DELREC_CHECK(info.count(t.name), "{}: checkpoint {} has no tensor '{}' (made by another configuration); delete "
+                 "{} to start the stage again", options_.label, dir.string(), t.name, store_->root().string());
+    auto load = [&](const std::string& key) {
+      return same_layout ? files.of(tp_rank).read(key) : my_slice(files.gather(key, info[t.name]), t, tp_rank, tp);
+    };
+    torch::Tensor value = load("param/" + t.name);
+    DELREC_CHECK(value.sizes() == t.tensor.sizes(), "{}: checkpoint tensor '{}' has shape {}, this layout needs {}",
+                 options_.label, t.name, c10::str(value.sizes()), c10::str(t.tensor.sizes()));
+    t.tensor.copy_(value);
+    std::map<std::string, torch::Tensor> state;
+    const llm::SafetensorsFile& probe = files.of(0);
+    for (const char* key : {"exp_avg", "exp_avg_sq", "step"}) {
+      const std::string name = "optim/" + t.name + "/" + key;
+      if (!probe.contains(name)) continue;
+      state[key] = std::string(key) == "step" ? probe.read(name) : load(name);
+    }
+    set_optimizer_state(*optimizer_, t.tensor, state);
+  }
+  steps_done_ = j.at("step").get<int64_t>();
+  batches_taken_ = j.at("batches_taken").get<std::vector<int64_t>>();
+  last_norm_ = j.at("last_norm").get<std::vector<double>>();
+  const int rank = groups_.world->rank(), world = groups_.world->size();
+  if (same_layout && old_world == world) {
+    llm::SafetensorsFile rng(dir / rng_file(rank, world));
+    set_generator_state(torch::kCPU, rng.read("cpu"));
+    const auto device = parameters_.front().device();
+    if (device.is_cuda() && rng.contains("cuda")) set_generator_state(device, rng.read("cuda"));
+  } else {
+    // Another layout: random streams cannot be mapped rank to rank; reseed from the step and the DP rank
+    // (dropout masks then differ from an uninterrupted run; everything else continues exactly).
+    torch::manual_seed(mix_seed(options_.seed, static_cast<uint64_t>(steps_done_),
+                                static_cast<uint64_t>(groups_.dp->rank())));
+    spdlog::info("{}: checkpoint written with TP {} x DP {}, resharded onto TP {} x DP {}", options_.label, old_tp,
+                 old_dp, tp, groups_.dp->size());
+  }
+  // Metrics of steps after the checkpoint belong to the interrupted attempt: drop them.
+  if (rank == 0 && !options_.metrics_jsonl.empty() && fs::exists(options_.metrics_jsonl)) {
+    std::istringstream in(read_file(options_.metrics_jsonl));
+    std::string line, kept;
+    while (std::getline(in, line))
+      if (!line.empty() && json::parse(line).value("step", int64_t{0}) <= steps_done_) kept += line + "\n";
+    write_file_atomically(options_.metrics_jsonl, kept);
+  }
+  groups_.world->barrier();
+  return true;
+}
+
+}  // namespace delrec::train

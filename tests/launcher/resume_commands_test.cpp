@@ -1,0 +1,147 @@
+// Preemption end to end through the built binary: a run killed with SIGKILL at a random step (2 ranks DP 2,
+// 2 ranks TP 2, 4 ranks TP 2 x DP 2), or stopped with SIGTERM (exit 75, the requeue status), is started again with
+// the same command and ends with exactly the bytes of an uninterrupted run: soft prompt, adapter, results and the
+// per-step metrics (timings aside).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "core/util/atomic_file.h"
+#include "tests/test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace delrec {
+namespace {
+
+const std::string kRootOk = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
+
+// The quickstart shrunk to seconds, with a checkpoint after every step.
+std::string quickstart(const fs::path& run, int ranks, int tp) {
+  const std::string args = " quickstart run.out_dir=" + run.string() +
+                           " data.synthetic.users=60 teacher.epochs=2 teacher.max_len=20 stage1.train.steps=6"
+                           " stage2.train.steps=8 stage1.train.batch_size=4 stage2.train.batch_size=4"
+                           " stage1.train.micro_batch_size=2 stage2.train.micro_batch_size=2"
+                           " stage1.train.eval_examples=4 stage2.train.eval_examples=4 eval.max_users=8"
+                           " stage2.ablation=false checkpoint.every_steps=1";
+  const std::string bin = test::delrec_binary().string();
+  if (ranks == 1) return bin + args;
+  return "env -u SLURM_JOB_ID " + kRootOk + bin + " launch -n " + std::to_string(ranks) + " --tp " +
+         std::to_string(tp) + " --" + args;
+}
+
+// Starts `command` in its own process group; returns the group id.
+pid_t spawn(const std::string& command, const fs::path& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setsid();
+    const std::string redirected = "exec " + command + " > " + log.string() + " 2>&1";  // the leader is delrec
+    execl("/bin/sh", "sh", "-c", redirected.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+// The highest step logged so far in a stage's metrics.jsonl (0 when none).
+int64_t logged_step(const fs::path& metrics) {
+  if (!fs::exists(metrics)) return 0;
+  std::istringstream in(read_file(metrics));
+  int64_t step = 0;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) step = std::max<int64_t>(step, nlohmann::json::parse(line).value("step", int64_t{0}));
+  return step;
+}
+
+// Waits until `stage` has logged step `step`, then sends `signal` to the whole process group; returns the exit
+// status of the group's leader (-1 when it was killed by the signal).
+int interrupt_at(pid_t group, const fs::path& metrics, int64_t step, int signal) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  int status = 0;
+  while (logged_step(metrics) < step) {
+    if (waitpid(group, &status, WNOHANG) == group) return -2;  // finished before the interruption point
+    if (std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (signal == SIGKILL) kill(-group, SIGKILL);
+  else kill(group, signal);  // the lone process: as Slurm signals a job step
+  waitpid(group, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string without_timings(const fs::path& metrics) {
+  std::string out;
+  std::istringstream in(read_file(metrics));
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("seconds");
+    j.erase("forward_backward_seconds");
+    out += j.dump() + "\n";
+  }
+  return out;
+}
+
+void expect_same_outputs(const fs::path& got, const fs::path& expected) {
+  for (const char* f : {"stage1/soft_prompt.safetensors", "stage2/adapter/adapter_model.safetensors",
+                        "eval/results.json"})
+    EXPECT_EQ(read_file(got / f), read_file(expected / f)) << f << " differs from the uninterrupted run";
+  for (const char* f : {"stage1/metrics.jsonl", "stage2/metrics.jsonl"})
+    EXPECT_EQ(without_timings(got / f), without_timings(expected / f)) << f;
+}
+
+struct Case {
+  int ranks, tp;
+  const char* stage;
+  int64_t last_step;
+};
+
+class ResumeCommands : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ResumeCommands, KilledAtARandomStepResumesToTheSameBytes) {
+  const Case c = GetParam();
+  test::TempDir dir;
+  std::string out;
+  ASSERT_EQ(test::run_command(quickstart(dir / "straight", c.ranks, c.tp), &out), 0) << out;
+
+  std::mt19937 rng(std::random_device{}());
+  const int64_t step = std::uniform_int_distribution<int64_t>(1, c.last_step - 1)(rng);
+  SCOPED_TRACE(::testing::Message() << "kill -9 after " << c.stage << " step " << step);
+  std::cout << "kill -9 after " << c.stage << " step " << step << " of " << c.last_step << " on " << c.ranks
+            << " ranks, TP " << c.tp << std::endl;
+  const pid_t group = spawn(quickstart(dir / "cut", c.ranks, c.tp), dir / "cut.log");
+  ASSERT_NE(interrupt_at(group, dir / "cut" / c.stage / "metrics.jsonl", step, SIGKILL), -2)
+      << "the run ended before the kill point:\n" << read_file(dir / "cut.log");
+  ASSERT_EQ(test::run_command(quickstart(dir / "cut", c.ranks, c.tp), &out), 0) << out;
+  EXPECT_NE(out.find("resumed at step"), std::string::npos) << out;
+  expect_same_outputs(dir / "cut", dir / "straight");
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, ResumeCommands,
+                         ::testing::Values(Case{2, 1, "stage1", 6}, Case{2, 2, "stage2", 8},
+                                           Case{4, 2, "stage2", 8}),
+                         [](const auto& info) {
+                           return "Ranks" + std::to_string(info.param.ranks) + "Tp" + std::to_string(info.param.tp) +
+                                  "_" + info.param.stage;
+                         });
+
+TEST(ResumeCommands, SigtermSavesExitsWithTheRequeueStatusAndResumes) {
+  test::TempDir dir;
+  std::string out;
+  ASSERT_EQ(test::run_command(quickstart(dir / "straight", 1, 1), &out), 0) << out;
+  const pid_t group = spawn(quickstart(dir / "cut", 1, 1), dir / "cut.log");
+  EXPECT_EQ(interrupt_at(group, dir / "cut/stage2/metrics.jsonl", 3, SIGTERM), 75) << read_file(dir / "cut.log");
+  EXPECT_NE(read_file(dir / "cut.log").find("exit status 75 asks for a requeue"), std::string::npos)
+      << read_file(dir / "cut.log");
+  ASSERT_EQ(test::run_command(quickstart(dir / "cut", 1, 1), &out), 0) << out;
+  expect_same_outputs(dir / "cut", dir / "straight");
+}
+
+}  // namespace
+}  // namespace delrec
