@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Preemption on a real Slurm: `delrec slurm submit` a shrunk quickstart recipe to a one-node cluster
-# (slurm_cluster.sh), requeue the job with `scontrol requeue` while stage 2 trains, and check that the job comes
-# back (Restarts=1), finishes, and writes the same eval/results.json and stage-2 adapter, byte for byte, as the
-# same recipe run directly with `delrec run`.
+# (slurm_cluster.sh), requeue the job with `scontrol requeue` while stage 2 trains, and check that delrec saves and
+# exits with 75 on Slurm's SIGTERM, that the job comes back (Restarts=1), resumes stage 2 from that checkpoint,
+# finishes, and writes the same eval/results.json and stage-2 adapter, byte for byte, as the same recipe run
+# directly with `delrec run`.
 #
 #   tests/slurm/requeue_test.sh [DELREC_BINARY]     (default: build/launcher/delrec)
 #
@@ -102,7 +103,10 @@ grep -q "(restart 1)" "$log" || fail "$log has no line of the restarted job"
 [[ $(grep -c "^delrec job $job " "$log") == 2 ]] || fail "$log should show the job starting twice"
 first_exit=$(grep -m 1 "^delrec exited with status" "$log" | awk '{print $5}' | tr -d :)
 [[ $first_exit != 0 ]] || fail "the first run finished before the requeue reached it; make stage 2 longer"
-echo "== first run ended with status $first_exit, the requeued one with 0"
+[[ $first_exit == 75 ]] || fail "the first run ended with status $first_exit, not 75 (checkpoint saved, requeue me)"
+resumed=$(grep -Eo "stage 2: resumed at step [0-9]+ of 30" "$log") ||
+  fail "the requeued job did not resume stage 2 from the checkpoint saved at SIGTERM"
+echo "== first run saved and ended with status 75; the requeued one: $resumed"
 cmp "$work/direct/eval/results.json" "$work/slurm/eval/results.json" ||
   fail "eval/results.json of the requeued job differs from the uninterrupted run"
 cmp "$work/direct/stage2/adapter/adapter_model.safetensors" "$work/slurm/stage2/adapter/adapter_model.safetensors" ||
