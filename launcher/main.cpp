@@ -7,10 +7,12 @@
 
 #include "core/train/stop_request.h"
 #include "core/util/error.h"
+#include "core/util/host_runtime.h"
 #include "core/util/log.h"
 #include "launcher/commands.h"
 
 int main(int argc, char** argv) {
+  delrec::util::tune_host_runtime();
   CLI::App app{"delrec: LLM-based sequential recommendation with patterns distilled from conventional "
                "recommenders (DELRec), from one CPU to a GPU cluster."};
   app.set_version_flag("--version", std::string("delrec ") + DELREC_VERSION);

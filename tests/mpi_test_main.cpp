@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include "core/util/host_runtime.h"
+
 int main(int argc, char** argv) {
+  delrec::util::tune_host_runtime();
   MPI_Init(&argc, &argv);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -4,7 +4,9 @@
 
 #include <array>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -37,6 +39,18 @@ int run_command(const std::string& command, std::string* output) {
   int status = ::pclose(pipe);
   if (output) *output = out;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string metrics_without_timings(const std::string& jsonl) {
+  std::string out;
+  std::istringstream in(jsonl);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("seconds");
+    j.erase("forward_backward_seconds");
+    out += j.dump() + "\n";
+  }
+  return out;
 }
 
 }  // namespace delrec::test

@@ -33,6 +33,10 @@ std::filesystem::path delrec_binary();
 // Runs a shell command, returns its exit code; stdout+stderr captured into *output when given.
 int run_command(const std::string& command, std::string* output = nullptr);
 
+// The lines of a metrics.jsonl text without their timings ("seconds", "forward_backward_seconds"): what two runs
+// of the same training must agree on byte for byte.
+std::string metrics_without_timings(const std::string& jsonl);
+
 // The message of the delrec::Error that f() throws; records a test failure and returns "" when it throws none.
 template <class F>
 std::string error_message(F&& f) {

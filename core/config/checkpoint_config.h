@@ -13,6 +13,7 @@ struct CheckpointConfig {
   double every_minutes = 0;        // also save when this many minutes passed since the last save (0 = off)
   int64_t keep_last = 2;           // complete checkpoints kept per stage
   double exit_after_minutes = 0;   // save and exit with the requeue status after this long (0 = no budget)
+  bool async_save = false;         // copy to host, write in a background thread; the step does not wait for disk
 
   void describe(Schema& s) {
     s.field("every_steps", every_steps, "save every N optimizer steps; 0 = only at the end of a stage", at_least(0));
@@ -21,6 +22,9 @@ struct CheckpointConfig {
     s.field("keep_last", keep_last, "complete checkpoints kept per stage", between(1, 1000));
     s.field("exit_after_minutes", exit_after_minutes,
             "time budget: save and exit with status 75 (requeue) after this many minutes; 0 = none", at_least(0));
+    s.field("async_save", async_save,
+            "copy the state to host memory and write it in a background thread, so the step does not wait for the "
+            "disk (needs host memory for one more copy of the trainable state)");
   }
 };
 

@@ -48,23 +48,29 @@ CheckpointStore::CheckpointStore(fs::path root, int keep_last) : root_(std::move
 
 fs::path CheckpointStore::save(int64_t step, const std::function<void(const fs::path&)>& write_files,
                                parallel::Communicator* comm) {
-  const bool leader = !comm || comm->rank() == 0;
-  const fs::path final_dir = root_ / step_name(step);
+  const fs::path tmp = begin(step, comm);
+  write_files(tmp);
+  barrier(comm);  // every rank's files are in tmp/ (and flushed: write_files closes them)
+  fs::path final_dir = root_ / step_name(step);
+  if (!comm || comm->rank() == 0) publish(step);
+  barrier(comm);  // nobody reads `latest` before it names this step
+  return final_dir;
+}
+
+fs::path CheckpointStore::begin(int64_t step, parallel::Communicator* comm) {
   const fs::path tmp = root_ / (step_name(step) + ".tmp");
-  if (leader) {
+  if (!comm || comm->rank() == 0) {
     fs::create_directories(root_);
     fs::remove_all(tmp);
     fs::create_directories(tmp);
   }
   barrier(comm);
-  write_files(tmp);
-  barrier(comm);  // every rank's files are in tmp/ (and flushed: write_files closes them)
-  if (leader) publish(step, tmp, final_dir);
-  barrier(comm);  // nobody reads `latest` before it names this step
-  return final_dir;
+  return tmp;
 }
 
-void CheckpointStore::publish(int64_t step, const fs::path& tmp, const fs::path& final_dir) const {
+fs::path CheckpointStore::publish(int64_t step) const {
+  const fs::path final_dir = root_ / step_name(step);
+  const fs::path tmp = root_ / (step_name(step) + ".tmp");
   nlohmann::json files = nlohmann::json::object();
   for (const auto& entry : fs::directory_iterator(tmp)) {
     if (!entry.is_regular_file()) continue;
@@ -82,6 +88,7 @@ void CheckpointStore::publish(int64_t step, const fs::path& tmp, const fs::path&
   auto complete = complete_by_step();
   for (size_t i = 0; i + static_cast<size_t>(keep_last_) < complete.size(); ++i) fs::remove_all(complete[i].dir);
   spdlog::info("checkpoint: saved {} ({} files)", final_dir.string(), files.size());
+  return final_dir;
 }
 
 std::vector<CheckpointInfo> CheckpointStore::complete_by_step() const {

@@ -34,8 +34,16 @@ class CheckpointStore {
 
   // Collective over `comm` (nullptr = a single process). `write_files(dir)` writes this rank's files into `dir`
   // (names must differ between ranks, e.g. "rank-00003.safetensors"). Returns the published directory.
+  // Equivalent to begin(), every rank writing, a barrier, publish() on rank 0 and a barrier.
   std::filesystem::path save(int64_t step, const std::function<void(const std::filesystem::path& dir)>& write_files,
                              parallel::Communicator* comm = nullptr);
+
+  // The two halves of save() for a save that writes in the background (docs/resilience.md, async_save):
+  // begin() is collective: rank 0 (re)creates <root>/step-N.tmp/, returned once every rank may write into it.
+  std::filesystem::path begin(int64_t step, parallel::Communicator* comm = nullptr);
+  // One process (rank 0), once every rank's files are in step-N.tmp/ and closed: checksums them into the
+  // manifest, fsyncs, renames step-N.tmp -> step-N, replaces `latest`, drops all but the newest keep_last.
+  std::filesystem::path publish(int64_t step) const;
 
   // The newest complete and intact checkpoint, verifying every file; broken ones are logged and skipped.
   std::optional<CheckpointInfo> latest_complete() const;
@@ -50,7 +58,6 @@ class CheckpointStore {
 
  private:
   std::vector<CheckpointInfo> complete_by_step() const;  // published directories, oldest first
-  void publish(int64_t step, const std::filesystem::path& tmp, const std::filesystem::path& final_dir) const;
 
   std::filesystem::path root_;
   int keep_last_;

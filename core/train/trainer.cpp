@@ -80,7 +80,18 @@ Trainer::Trainer(TrainerOptions options, std::vector<Task> tasks, std::vector<Tr
     store_ = std::make_unique<CheckpointStore>(options_.checkpoint_dir, static_cast<int>(options_.checkpoint.keep_last));
 }
 
-Trainer::~Trainer() = default;
+Trainer::~Trainer() {
+  // A background save not yet published stays step-N.tmp/ (removed at the next resume); wait for its writer so no
+  // thread outlives the state it writes. Errors were already reported, or the run is failing for another reason.
+  for (auto* pending : {&pending_write_, &pending_publish_}) {
+    if (!pending->valid()) continue;
+    try {
+      pending->get();
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: background checkpoint save: {}", options_.label, e.what());
+    }
+  }
+}
 
 std::vector<int64_t> Trainer::global_batch(size_t task, int64_t batch) {
   const int64_t n = tasks_[task].num_examples, G = options_.optim.batch_size;
@@ -257,6 +268,7 @@ void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
                      format_duration(eta), extra.empty() ? "" : " " + extra.dump());
     }
     if (!store_) continue;
+    if (pending_write_.valid()) publish_if_written();
     // Every rank decides alike: the step count is shared, and the clock is agreed on through agreed_stop's
     // all-reduce only when minutes are configured.
     bool due = last || (c.every_steps > 0 && steps_done_ % c.every_steps == 0);
@@ -272,6 +284,7 @@ void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
       last_save = Clock::now();
     }
     if (stop) {
+      finish_pending_save();
       if (lead && progress.interactive()) progress.finish();
       throw StopRequested(stop, fmt::format("{}: stopped at step {} of {} after saving a checkpoint in {}; {}",
                                             options_.label, steps_done_, o.steps, store_->root().string(),
@@ -279,6 +292,7 @@ void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
                                                                       : "run the same command to resume"));
     }
   }
+  finish_pending_save();  // the last checkpoint is published before the stage goes on
   if (lead && progress.interactive()) progress.finish();
 }
 

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -88,8 +89,13 @@ class Trainer {
   void run(const std::function<nlohmann::json(int64_t step)>& validate);
   StepRecord step();
 
-  // Collective over the world: saves the trainable state as checkpoint `steps_done()`.
+  // Collective over the world: saves the trainable state as checkpoint `steps_done()`. With checkpoint.async_save
+  // it returns once the state is copied to host memory; a background thread writes the files, and the checkpoint
+  // is published at the first step boundary where every rank's files are written (or by finish_pending_save()).
   void save_checkpoint();
+  // Collective: waits for a background save still in flight and publishes it; nothing when none is pending.
+  // run() calls it before returning or stopping, and save_checkpoint() before starting the next save.
+  void finish_pending_save();
   // Collective: loads the newest complete checkpoint; returns false when there is none.
   bool resume();
 
@@ -105,6 +111,7 @@ class Trainer {
   std::vector<double> task_weights(const std::vector<size_t>& active, const std::vector<double>& norms);
   void log(const StepRecord& record, const nlohmann::json& extra);
   int agreed_stop();  // the stop every rank agrees on (0 = none), incl. the time budget
+  void publish_if_written();  // collective, at step boundaries while a background save is in flight
 
   TrainerOptions options_;
   std::vector<Task> tasks_;
@@ -120,6 +127,10 @@ class Trainer {
   std::vector<std::pair<int64_t, std::vector<int64_t>>> permutation_;  // per task: (epoch, order)
   std::vector<StepRecord> history_;
   int64_t steps_done_ = 0;
+  // A background save (checkpoint.async_save): this rank's writer, then (world rank 0) the publication.
+  std::future<void> pending_write_, pending_publish_;
+  int64_t pending_step_ = 0;
+  std::map<std::string, torch::Tensor> staging_;  // host buffers of background saves, by tensor key
 };
 
 // Dynamic task weights from gradient norms: w_i = sqrt(1 / n_i) / sum_j sqrt(1 / n_j) (a zero norm counts as 1e-12).

@@ -10,6 +10,8 @@
 
 #include <ATen/Context.h>
 #include <nlohmann/json.hpp>
+#include <chrono>
+#include <future>
 #include <mutex>
 #include <sstream>
 
@@ -76,39 +78,116 @@ void set_generator_state(torch::Device device, const torch::Tensor& state) {
 
 }  // namespace
 
+// Everything a checkpoint holds of this rank, copied to host memory on the training thread at the step boundary:
+// the training may go on while it is written.
+struct CheckpointSnapshot {
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, torch::Tensor>>>> safetensors;  // file
+  std::string trainer_json;  // world rank 0 only
+};
+
+namespace {
+
+void write_snapshot(const CheckpointSnapshot& snapshot, const fs::path& dir) {
+  for (const auto& [file, tensors] : snapshot.safetensors) llm::save_safetensors(dir / file, tensors);
+  if (!snapshot.trainer_json.empty()) write_file_atomically(dir / "trainer.json", snapshot.trainer_json);
+}
+
+// Runs `f` on every rank of `comm`; when it threw on any rank, every rank throws (so none is left waiting in the
+// next collective): with its own message, or one pointing at the failing rank's log.
+void all_or_none(parallel::Communicator& comm, const std::string& what, const std::function<void()>& f) {
+  std::string error;
+  try {
+    f();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  torch::Tensor failed = torch::tensor({error.empty() ? 0.0 : 1.0}, torch::kFloat64);
+  comm.all_reduce(failed, parallel::ReduceOp::kMax);
+  if (failed.item<double>() > 0)
+    throw Error(error.empty() ? fmt::format("{} failed on another rank (see its log)", what)
+                              : fmt::format("{} failed on rank {}: {}", what, comm.rank(), error));
+}
+
+}  // namespace
+
 void Trainer::save_checkpoint() {
   DELREC_CHECK(store_ != nullptr, "internal: checkpoints are off for {}", options_.label);
+  finish_pending_save();
   const int tp = groups_.tp->size(), tp_rank = groups_.tp->rank();
   const int world = groups_.world->size(), rank = groups_.world->rank();
-  store_->save(
-      steps_done_,
-      [&](const fs::path& dir) {
-        if (groups_.dp->rank() == 0) {
-          std::vector<std::pair<std::string, torch::Tensor>> tensors;
-          for (const auto& t : trainables_) {
-            tensors.emplace_back("param/" + t.name, t.tensor.detach().cpu().contiguous());
-            for (const auto& [key, value] : get_optimizer_state(*optimizer_, t.tensor))
-              tensors.emplace_back("optim/" + t.name + "/" + key, value.detach().cpu().contiguous());
-          }
-          llm::save_safetensors(dir / state_file(tp_rank, tp), tensors);
-        }
-        std::vector<std::pair<std::string, torch::Tensor>> rng = {{"cpu", generator_state(torch::kCPU)}};
-        const auto device = parameters_.front().device();
-        if (device.is_cuda()) rng.emplace_back("cuda", generator_state(device));
-        llm::save_safetensors(dir / rng_file(rank, world), rng);
-        if (rank == 0) {
-          json tensors_info = json::array();
-          for (const auto& t : trainables_)
-            tensors_info.push_back({{"name", t.name}, {"split_dim", t.split_dim}, {"holders", t.holders}});
-          json j = {{"step", steps_done_},           {"batches_taken", batches_taken_},
-                    {"last_norm", last_norm_},       {"tp", tp},
-                    {"dp", groups_.dp->size()},      {"world", world},
-                    {"fingerprint", options_.fingerprint}, {"stage", options_.label},
-                    {"global_batch", options_.optim.batch_size}, {"tensors", tensors_info}};
-          write_file_atomically(dir / "trainer.json", j.dump(2) + "\n");
-        }
-      },
-      groups_.world.get());
+  const bool async = options_.checkpoint.async_save;
+  // Synchronous: the tensors themselves (on CPU) or a host copy. Asynchronous: a copy the training cannot change
+  // while it is written, into host buffers kept from one save to the next (pinned when the state is on a GPU), so a
+  // save after the first allocates nothing and only copies.
+  auto to_host = [&](const std::string& key, const torch::Tensor& t) -> torch::Tensor {
+    if (!async) return t.detach().cpu().contiguous();
+    torch::Tensor& buffer = staging_[key];
+    if (!buffer.defined() || buffer.sizes() != t.sizes() || buffer.scalar_type() != t.scalar_type())
+      buffer = torch::empty(t.sizes(), t.options().device(torch::kCPU).pinned_memory(t.is_cuda()));
+    buffer.copy_(t.detach());
+    return buffer;
+  };
+  auto snapshot = std::make_shared<CheckpointSnapshot>();
+  if (groups_.dp->rank() == 0) {
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+    for (const auto& t : trainables_) {
+      tensors.emplace_back("param/" + t.name, to_host("param/" + t.name, t.tensor));
+      for (const auto& [key, value] : get_optimizer_state(*optimizer_, t.tensor)) {
+        const std::string name = "optim/" + t.name + "/" + key;
+        tensors.emplace_back(name, to_host(name, value));
+      }
+    }
+    snapshot->safetensors.emplace_back(state_file(tp_rank, tp), std::move(tensors));
+  }
+  std::vector<std::pair<std::string, torch::Tensor>> rng = {{"cpu", generator_state(torch::kCPU)}};
+  const auto device = parameters_.front().device();
+  if (device.is_cuda()) rng.emplace_back("cuda", generator_state(device));
+  snapshot->safetensors.emplace_back(rng_file(rank, world), std::move(rng));
+  if (rank == 0) {
+    json tensors_info = json::array();
+    for (const auto& t : trainables_)
+      tensors_info.push_back({{"name", t.name}, {"split_dim", t.split_dim}, {"holders", t.holders}});
+    json j = {{"step", steps_done_},           {"batches_taken", batches_taken_},
+              {"last_norm", last_norm_},       {"tp", tp},
+              {"dp", groups_.dp->size()},      {"world", world},
+              {"fingerprint", options_.fingerprint}, {"stage", options_.label},
+              {"global_batch", options_.optim.batch_size}, {"tensors", tensors_info}};
+    snapshot->trainer_json = j.dump(2) + "\n";
+  }
+  if (!async) {
+    store_->save(steps_done_, [&](const fs::path& dir) { write_snapshot(*snapshot, dir); }, groups_.world.get());
+    return;
+  }
+  const fs::path tmp = store_->begin(steps_done_, groups_.world.get());
+  pending_step_ = steps_done_;
+  pending_write_ = std::async(std::launch::async, [snapshot, tmp] { write_snapshot(*snapshot, tmp); });
+}
+
+void Trainer::publish_if_written() {
+  const bool written = pending_write_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  torch::Tensor waiting = torch::tensor({written ? 0.0 : 1.0}, torch::kFloat64);
+  groups_.world->all_reduce(waiting, parallel::ReduceOp::kMax);
+  if (waiting.item<double>() > 0) return;  // some rank is still writing: ask again after the next step
+  const std::string what = fmt::format("{}: writing checkpoint step {}", options_.label, pending_step_);
+  all_or_none(*groups_.world, what, [&] { pending_write_.get(); });
+  // Every rank's files are closed: rank 0 publishes in the background too (checksums, fsync, renames).
+  if (groups_.world->rank() == 0)
+    pending_publish_ = std::async(std::launch::async, [this, step = pending_step_] { store_->publish(step); });
+}
+
+void Trainer::finish_pending_save() {
+  if (!store_) return;
+  const std::string what = fmt::format("{}: saving checkpoint step {}", options_.label, pending_step_);
+  if (pending_write_.valid()) {
+    all_or_none(*groups_.world, what, [&] { pending_write_.get(); });
+    all_or_none(*groups_.world, what, [&] {
+      if (groups_.world->rank() == 0) store_->publish(pending_step_);
+    });
+  }
+  // Also the barrier after a publication: nobody goes on (or reads `latest`) before it names this step.
+  all_or_none(*groups_.world, what, [&] {
+    if (pending_publish_.valid()) pending_publish_.get();
+  });
 }
 
 bool Trainer::resume() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "parallel/world.h"
+#include "core/util/host_runtime.h"
 
 namespace {
 
@@ -44,6 +45,7 @@ double memcpy_bandwidth(const torch::Device& device) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  delrec::util::tune_host_runtime();  // docs/teachers.md: allocator and BLAS threads
   std::string device_name = "cpu";
   int64_t max_mb = 256;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -20,6 +20,7 @@
 #include "core/run/pipeline.h"
 #include "parallel/cross_entropy.h"
 #include "parallel/parallel_groups.h"
+#include "core/util/host_runtime.h"
 
 namespace fs = std::filesystem;
 using namespace delrec;
@@ -50,6 +51,7 @@ torch::Tensor separate_scores(llm::CausalLm& model, const torch::Tensor& soft, c
 }  // namespace
 
 int main(int argc, char** argv) {
+  delrec::util::tune_host_runtime();  // docs/teachers.md: allocator and BLAS threads
   fs::path dir = fs::temp_directory_path() / "delrec-bench-quickstart";
   int64_t steps = 20, eval_examples = 40;
   for (int i = 1; i < argc; ++i) {

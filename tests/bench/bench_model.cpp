@@ -18,6 +18,7 @@
 #include "core/util/atomic_file.h"
 #include "parallel/cross_entropy.h"
 #include "parallel/parallel_groups.h"
+#include "core/util/host_runtime.h"
 
 namespace fs = std::filesystem;
 using namespace delrec;
@@ -136,6 +137,7 @@ void load(const fs::path& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  delrec::util::tune_host_runtime();  // docs/teachers.md: allocator and BLAS threads
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (args.size() >= 1 && args[0] == "throughput") {

@@ -13,6 +13,7 @@
 #include "core/data/prepare.h"
 #include "core/data/prepared_dataset.h"
 #include "core/util/random.h"
+#include "core/util/host_runtime.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -44,6 +45,7 @@ void write_input(const fs::path& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  delrec::util::tune_host_runtime();  // docs/teachers.md: allocator and BLAS threads
   const fs::path dir =
       argc > 1 ? fs::path(argv[1]) : fs::temp_directory_path() / ("delrec-bench-prepare-" + std::to_string(::getpid()));
   fs::create_directories(dir);

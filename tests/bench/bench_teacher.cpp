@@ -3,10 +3,11 @@
 //     same model and loss with every batch padded to max_len (the reference implementation's batching).
 //     For scale, the reference PyTorch implementation (pmixer/SASRec.pytorch) takes 2.7 s per epoch on one thread.
 //  2. teacher cache read throughput (decoded examples) against a plain sequential read of the same shard files.
-// Usage: bench_teacher [epochs=3]
+// Usage: bench_teacher [epochs=5]
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -14,12 +15,18 @@
 #include "core/data/prepare.h"
 #include "core/teacher/teacher_cache.h"
 #include "core/teacher/train.h"
+#include "core/util/host_runtime.h"
 
 namespace fs = std::filesystem;
 using namespace delrec;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -62,27 +69,32 @@ double padded_epoch_seconds(teacher::Teacher& t, const data::Dataset& d, torch::
 
 void bench_epochs(const data::Dataset& d, int epochs) {
   std::cout << "SASRec epoch on " << d.name << " (" << d.num_users() << " users, " << d.num_items()
-            << " items), mean of " << epochs << " epochs after one warm-up\n";
+            << " items), median of " << epochs << " epochs after one warm-up\n";
   for (int threads : {1, 2}) {
     torch::set_num_threads(threads);
     torch::manual_seed(1);
     teacher::Teacher t(sasrec_config(), {d.name, d.fingerprint, d.num_items(), 0, 0});
     teacher::TeacherTrainer trainer(t, d, 1);
     trainer.train_epoch();
-    auto start = Clock::now();
-    for (int e = 0; e < epochs; ++e) trainer.train_epoch();
-    const double ours = seconds_since(start) / epochs;
+    std::vector<double> ours;
+    for (int e = 0; e < epochs; ++e) {
+      auto start = Clock::now();
+      trainer.train_epoch();
+      ours.push_back(seconds_since(start));
+    }
 
     torch::manual_seed(1);
     teacher::Teacher base(sasrec_config(), {d.name, d.fingerprint, d.num_items(), 0, 0});
     torch::optim::Adam adam(base.model().parameters(), torch::optim::AdamOptions(1e-3).betas({0.9, 0.98}));
     padded_epoch_seconds(base, d, adam);
-    double padded = 0;
-    for (int e = 0; e < epochs; ++e) padded += padded_epoch_seconds(base, d, adam);
-    padded /= epochs;
-    std::cout << fmt::format("  threads {}: {:.3f} s/epoch (padded-to-max_len baseline {:.3f} s, {:.2f}x; "
-                             "reference implementation 2.7 s on 1 thread, {:.2f}x)\n",
-                             threads, ours, padded, padded / ours, 2.7 / ours);
+    std::vector<double> padded;
+    for (int e = 0; e < epochs; ++e) padded.push_back(padded_epoch_seconds(base, d, adam));
+    const double ours_s = median(ours), padded_s = median(padded);
+    std::cout << fmt::format("  threads {}: {:.3f} s/epoch (epochs {:.2f}-{:.2f} s; padded-to-max_len baseline "
+                             "{:.3f} s, {:.2f}x; reference implementation 2.7 s on 1 thread, {:.2f}x)\n",
+                             threads, ours_s, *std::min_element(ours.begin(), ours.end()),
+                             *std::max_element(ours.begin(), ours.end()), padded_s, padded_s / ours_s,
+                             2.7 / ours_s);
   }
 }
 
@@ -136,7 +148,8 @@ void bench_cache(const data::Dataset& d) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int epochs = argc > 1 ? std::atoi(argv[1]) : 3;
+  delrec::util::tune_host_runtime();  // docs/teachers.md: allocator and BLAS threads
+  const int epochs = argc > 1 ? std::atoi(argv[1]) : 5;
   const auto source = fs::path(DELREC_SHARED_DIR) / "data/ml-100k";
   if (!fs::exists(source / "u.data")) {
     std::cerr << "bench_teacher: " << source.string() << " is not present\n";

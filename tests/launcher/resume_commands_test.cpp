@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -25,8 +27,9 @@ namespace {
 const std::string kRootOk = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
 
 // The quickstart shrunk to seconds, with a checkpoint after every step.
-std::string quickstart(const fs::path& run, int ranks, int tp) {
+std::string quickstart(const fs::path& run, int ranks, int tp, bool async_save = false) {
   const std::string args = " quickstart run.out_dir=" + run.string() +
+                           (async_save ? " checkpoint.async_save=true" : "") +
                            " data.synthetic.users=60 teacher.epochs=2 teacher.max_len=20 stage1.train.steps=6"
                            " stage2.train.steps=8 stage1.train.batch_size=4 stage2.train.batch_size=4"
                            " stage1.train.micro_batch_size=2 stage2.train.micro_batch_size=2"
@@ -60,8 +63,35 @@ int64_t logged_step(const fs::path& metrics) {
   return step;
 }
 
-// Waits until `stage` has logged step `step`, then sends `signal` to the whole process group; returns the exit
-// status of the group's leader (-1 when it was killed by the signal).
+// `root` and all its descendants, from /proc. Open MPI starts each rank in a process group of its own, so a signal
+// to the launcher's group would leave the ranks running; a node that dies takes every one of them.
+std::vector<pid_t> process_tree(pid_t root) {
+  std::multimap<pid_t, pid_t> children;  // parent -> child
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;  // exited meanwhile
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, the fields follow the last ')'.
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(line.substr(close + 1));
+    char state = 0;
+    pid_t parent = 0;
+    if (fields >> state >> parent) children.emplace(parent, static_cast<pid_t>(std::stol(name)));
+  }
+  std::vector<pid_t> tree = {root};
+  for (size_t i = 0; i < tree.size(); ++i) {
+    const auto [first, last] = children.equal_range(tree[i]);
+    for (auto it = first; it != last; ++it) tree.push_back(it->second);
+  }
+  return tree;
+}
+
+// Waits until `stage` has logged step `step`, then sends `signal`: SIGKILL to every process of the run (the
+// launcher, mpirun and each rank), another signal to the group's leader alone, as Slurm signals a job step.
+// Returns the exit status of the leader (-1 when it was killed by the signal).
 int interrupt_at(pid_t group, const fs::path& metrics, int64_t step, int signal) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
   int status = 0;
@@ -70,22 +100,13 @@ int interrupt_at(pid_t group, const fs::path& metrics, int64_t step, int signal)
     if (std::chrono::steady_clock::now() > deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (signal == SIGKILL) kill(-group, SIGKILL);
-  else kill(group, signal);  // the lone process: as Slurm signals a job step
+  if (signal == SIGKILL) {
+    for (pid_t pid : process_tree(group)) kill(pid, SIGKILL);
+  } else {
+    kill(group, signal);
+  }
   waitpid(group, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string without_timings(const fs::path& metrics) {
-  std::string out;
-  std::istringstream in(read_file(metrics));
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line);
-    j.erase("seconds");
-    j.erase("forward_backward_seconds");
-    out += j.dump() + "\n";
-  }
-  return out;
 }
 
 void expect_same_outputs(const fs::path& got, const fs::path& expected) {
@@ -93,13 +114,15 @@ void expect_same_outputs(const fs::path& got, const fs::path& expected) {
                         "eval/results.json"})
     EXPECT_EQ(read_file(got / f), read_file(expected / f)) << f << " differs from the uninterrupted run";
   for (const char* f : {"stage1/metrics.jsonl", "stage2/metrics.jsonl"})
-    EXPECT_EQ(without_timings(got / f), without_timings(expected / f)) << f;
+    EXPECT_EQ(test::metrics_without_timings(read_file(got / f)), test::metrics_without_timings(read_file(expected / f)))
+        << f;
 }
 
 struct Case {
   int ranks, tp;
   const char* stage;
   int64_t last_step;
+  bool async_save = false;  // checkpoint.async_save: the kill may land while a background save is writing
 };
 
 class ResumeCommands : public ::testing::TestWithParam<Case> {};
@@ -108,27 +131,27 @@ TEST_P(ResumeCommands, KilledAtARandomStepResumesToTheSameBytes) {
   const Case c = GetParam();
   test::TempDir dir;
   std::string out;
-  ASSERT_EQ(test::run_command(quickstart(dir / "straight", c.ranks, c.tp), &out), 0) << out;
+  ASSERT_EQ(test::run_command(quickstart(dir / "straight", c.ranks, c.tp), &out), 0) << out;  // synchronous saves
 
   std::mt19937 rng(std::random_device{}());
   const int64_t step = std::uniform_int_distribution<int64_t>(1, c.last_step - 1)(rng);
   SCOPED_TRACE(::testing::Message() << "kill -9 after " << c.stage << " step " << step);
   std::cout << "kill -9 after " << c.stage << " step " << step << " of " << c.last_step << " on " << c.ranks
-            << " ranks, TP " << c.tp << std::endl;
-  const pid_t group = spawn(quickstart(dir / "cut", c.ranks, c.tp), dir / "cut.log");
+            << " ranks, TP " << c.tp << (c.async_save ? ", asynchronous saves" : "") << std::endl;
+  const pid_t group = spawn(quickstart(dir / "cut", c.ranks, c.tp, c.async_save), dir / "cut.log");
   ASSERT_NE(interrupt_at(group, dir / "cut" / c.stage / "metrics.jsonl", step, SIGKILL), -2)
       << "the run ended before the kill point:\n" << read_file(dir / "cut.log");
-  ASSERT_EQ(test::run_command(quickstart(dir / "cut", c.ranks, c.tp), &out), 0) << out;
+  ASSERT_EQ(test::run_command(quickstart(dir / "cut", c.ranks, c.tp, c.async_save), &out), 0) << out;
   EXPECT_NE(out.find("resumed at step"), std::string::npos) << out;
   expect_same_outputs(dir / "cut", dir / "straight");
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, ResumeCommands,
-                         ::testing::Values(Case{2, 1, "stage1", 6}, Case{2, 2, "stage2", 8},
+                         ::testing::Values(Case{2, 1, "stage1", 6}, Case{2, 2, "stage2", 8, /*async_save=*/true},
                                            Case{4, 2, "stage2", 8}),
                          [](const auto& info) {
                            return "Ranks" + std::to_string(info.param.ranks) + "Tp" + std::to_string(info.param.tp) +
-                                  "_" + info.param.stage;
+                                  "_" + info.param.stage + (info.param.async_save ? "_AsyncSave" : "");
                          });
 
 TEST(ResumeCommands, SigtermSavesExitsWithTheRequeueStatusAndResumes) {

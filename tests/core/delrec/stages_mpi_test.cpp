@@ -79,6 +79,7 @@ namespace {
 
 // Three steps on TP 2 (x DP 1 or 2), then the checkpoint resumed on TP 1 x DP world for three more: steps 4..6
 // see the same samples and give the single-rank losses (the learning rate is constant so both parts share it).
+// Checkpoints are saved asynchronously, every step.
 TEST(StagesMpi, ResumeOnAnotherLayoutKeepsTheSampleCountAndTheLosses) {
   const auto& world = test::test_world();
   const int rank = world.rank();
@@ -89,6 +90,9 @@ TEST(StagesMpi, ResumeOnAnotherLayoutKeepsTheSampleCountAndTheLosses) {
   recipe.stage2.train.steps = 6;
   recipe.stage2.train.warmup_steps = 0;
   recipe.stage2.train.decay = "constant";
+  // Saved every step in the background: the ranks agree at step boundaries when every file is written.
+  recipe.checkpoint.every_steps = 1;
+  recipe.checkpoint.async_save = true;
   const data::Dataset dataset = run::run_pipeline(recipe, world, run::Until::kTeacher).dataset;
   const teacher::CacheBatch cache = run::read_cache(recipe, dataset);
   torch::manual_seed(5);
@@ -123,6 +127,7 @@ TEST(StagesMpi, ResumeOnAnotherLayoutKeepsTheSampleCountAndTheLosses) {
   const auto state = nlohmann::json::parse(read_file(dir / "checkpoints/step-000006/trainer.json"));
   EXPECT_EQ(state.at("batches_taken").get<std::vector<int64_t>>(), std::vector<int64_t>{6});  // 6 x 4 samples
   EXPECT_EQ(state.at("dp").get<int>(), world.size());
+  EXPECT_EQ(read_file(dir / "checkpoints/latest"), "step-000006\n");
   world.group()->barrier();
   if (rank == 0) fs::remove_all(root);
 }

@@ -108,9 +108,11 @@ TEST_F(Stages, StageTwoKeepsTheSoftPromptAndItsAdapterReloadsToIdenticalScores) 
   const StageOutcome out = run_stage2(inputs(), backbone, soft, dir_->path() / "stage2");
   EXPECT_TRUE(torch::equal(soft, soft_before)) << "stage 2 changed the soft prompt";
   expect_unchanged(backbone.model, before);
-  for (const auto& p : backbone.model->named_parameters())
-    if (p.key().find("lora_B") != std::string::npos)
+  for (const auto& p : backbone.model->named_parameters()) {
+    if (p.key().find("lora_B") != std::string::npos) {
       EXPECT_GT(p.value().abs().sum().item<double>(), 0) << p.key() << " still zero: the adapter did not train";
+    }
+  }
   EXPECT_EQ(out.history.size(), 5u);
 
   Backbone reloaded = load_backbone(*recipe_, single_groups());
@@ -226,20 +228,56 @@ TEST(TrainerCheckpoint, StopRequestSavesAndTheResumedRunEndsBitwiseEqual) {
     EXPECT_EQ(second.calls, 6) << "steps 4..6 only";
     EXPECT_TRUE(torch::equal(second.p, straight.p)) << optimizer;
     // The same per-step lines (losses, norms, learning rates) except the timings.
-    auto without_timings = [](const std::string& text) {
-      std::string out;
-      std::istringstream in(text);
-      for (std::string line; std::getline(in, line);) {
-        auto j = nlohmann::json::parse(line);
-        j.erase("seconds");
-        j.erase("forward_backward_seconds");
-        out += j.dump() + "\n";
-      }
-      return out;
-    };
-    EXPECT_EQ(without_timings(read_file(dir / "cut/metrics.jsonl")),
-              without_timings(read_file(dir / "straight/metrics.jsonl")));
+    EXPECT_EQ(test::metrics_without_timings(read_file(dir / "cut/metrics.jsonl")),
+              test::metrics_without_timings(read_file(dir / "straight/metrics.jsonl")));
   }
+}
+
+// Every file of every checkpoint directory under `root`, by relative path.
+std::map<std::string, std::string> checkpoint_files(const std::filesystem::path& root) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root))
+    if (e.is_regular_file()) out[std::filesystem::relative(e.path(), root).string()] = read_file(e.path());
+  return out;
+}
+
+TEST(TrainerCheckpoint, AsyncSaveWritesTheSameCheckpointsAndAStopStillSavesBeforeExiting) {
+  test::TempDir dir;
+  auto options = [&](const std::string& name, bool async) {
+    auto o = toy_options(dir / name, "adamw");
+    o.checkpoint.every_steps = 1;
+    o.checkpoint.keep_last = 10;
+    o.checkpoint.async_save = async;
+    return o;
+  };
+  Toy sync_toy, async_toy;
+  Trainer(options("sync", false), {sync_toy.task()}, {{"p", sync_toy.p}}, stages::single_groups()).run(nullptr);
+  Trainer(options("async", true), {async_toy.task()}, {{"p", async_toy.p}}, stages::single_groups()).run(nullptr);
+  EXPECT_TRUE(torch::equal(sync_toy.p, async_toy.p));
+  // The state of step N, not of a later step the training reached while the files were written.
+  const auto sync_files = checkpoint_files(dir / "sync/checkpoints");
+  EXPECT_EQ(sync_files.size(), 6u * 4u + 1u) << "steps 1..6 (state, rng, trainer.json, manifest) and latest";
+  EXPECT_EQ(checkpoint_files(dir / "async/checkpoints"), sync_files);
+
+  // A stop with a background save in flight: the run publishes it and the stop's own checkpoint before exiting.
+  Toy cut;
+  cut.stop_at_call = 5;  // during step 3
+  try {
+    Trainer(options("cut", true), {cut.task()}, {{"p", cut.p}}, stages::single_groups()).run(nullptr);
+    ADD_FAILURE() << "no stop";
+  } catch (const StopRequested& e) {
+    EXPECT_EQ(e.exit_status(), 75);
+  }
+  request_stop(0);
+  EXPECT_EQ(read_file(dir / "cut/checkpoints/latest"), "step-000003\n");
+  for (const char* step : {"step-000002", "step-000003"}) {
+    const std::string name = std::string(step) + "/state-tp00000-of-00001.safetensors";
+    EXPECT_EQ(read_file(dir / "cut/checkpoints" / name), sync_files.at(name)) << name;
+  }
+  Toy resumed;
+  Trainer(options("cut", true), {resumed.task()}, {{"p", resumed.p}}, stages::single_groups()).run(nullptr);
+  EXPECT_EQ(resumed.calls, 6) << "steps 4..6 only";
+  EXPECT_TRUE(torch::equal(resumed.p, sync_toy.p));
 }
 
 TEST(TrainerCheckpoint, BrokenNewestCheckpointAndLeftoversFallBackToTheLastGoodOne) {
