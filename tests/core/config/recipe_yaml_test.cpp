@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "core/config/recipe.h"
 #include "core/util/error.h"
 #include "tests/test_support.h"
@@ -26,6 +28,18 @@ TEST(Recipe, DefaultsAndValues) {
   EXPECT_DOUBLE_EQ(r.data.min_rating, 3.5);
   EXPECT_EQ(r.data.dataset, "synthetic");  // default kept
   EXPECT_EQ(r.data.synthetic.users, SyntheticConfig{}.users);
+}
+
+TEST(Recipe, EveryCommittedRecipeLoads) {
+  int loaded = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(DELREC_SOURCE_DIR) / "recipes")) {
+    if (entry.path().extension() != ".yaml") continue;
+    EXPECT_NO_THROW(load_recipe(entry.path())) << entry.path();
+    ++loaded;
+  }
+  EXPECT_GE(loaded, 4);
+  EXPECT_TRUE(load_recipe(std::filesystem::path(DELREC_SOURCE_DIR) / "recipes/ml100k-delrec-llama.yaml")
+                  .checkpoint.async_save);
 }
 
 TEST(Recipe, UnknownKeyHasLocationAndSuggestion) {
