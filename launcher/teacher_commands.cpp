@@ -6,11 +6,10 @@
 #include <memory>
 
 #include "core/config/recipe.h"
-#include "core/data/prepare.h"
-#include "core/data/prepared_dataset.h"
 #include "core/teacher/evaluate.h"
 #include "core/teacher/teacher_cache.h"
 #include "core/teacher/train.h"
+#include "core/run/pipeline.h"
 #include "core/run/teacher_steps.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
@@ -30,16 +29,6 @@ struct TeacherOptions {
   std::string split = "test";
 };
 
-// The recipe's prepared dataset; prepared (and saved) first when the file does not exist yet.
-data::Dataset load_dataset(config::Recipe& recipe) {
-  if (recipe.data.prepared.empty()) recipe.data.prepared = (fs::path(recipe.run.out_dir) / "data.h5").string();
-  if (fs::exists(recipe.data.prepared)) return data::load_prepared(recipe.data.prepared);
-  spdlog::info("teacher: {} does not exist yet; preparing it from the recipe's data section", recipe.data.prepared);
-  auto dataset = data::prepare(recipe.data, config::dump_recipe(recipe));
-  data::save_prepared(dataset, recipe.data.prepared);
-  return dataset;
-}
-
 config::Recipe load(const TeacherOptions& o) {
   auto recipe = config::load_recipe(o.recipe, o.overrides);
   if (!o.checkpoint.empty()) recipe.teacher.checkpoint = o.checkpoint;
@@ -49,7 +38,7 @@ config::Recipe load(const TeacherOptions& o) {
 
 void run_train(const TeacherOptions& o) {
   auto recipe = load(o);
-  const auto dataset = load_dataset(recipe);
+  const auto dataset = run::prepared_dataset(recipe);
   const fs::path out_dir = fs::path(recipe.run.out_dir) / "teacher";
   fs::create_directories(out_dir);
   config::write_resolved_recipe(recipe, out_dir);
@@ -64,7 +53,7 @@ void run_train(const TeacherOptions& o) {
 
 void run_eval(const TeacherOptions& o) {
   auto recipe = load(o);
-  const auto dataset = load_dataset(recipe);
+  const auto dataset = run::prepared_dataset(recipe);
   const auto t = run::load_trained_teacher(recipe, dataset);
   const auto split = o.split == "valid" ? teacher::Split::kValid : teacher::Split::kTest;
   const auto evaluation = teacher::evaluate_teacher(t, dataset, split);
@@ -87,7 +76,7 @@ void run_cache(const TeacherOptions& o) {
   parallel::World world;  // a world of one without mpirun: this process then writes every shard
   set_log_rank(world.rank(), world.size());
   auto recipe = load(o);
-  const auto dataset = load_dataset(recipe);
+  const auto dataset = run::prepared_dataset(recipe);
   const auto t = run::load_trained_teacher(recipe, dataset);
   const auto manifest = run::write_teacher_cache(recipe, dataset, t, *world.group());
   if (world.rank() == 0)

@@ -5,6 +5,7 @@
 #include "core/delrec/examples.h"
 #include "core/delrec/losses.h"
 #include "core/delrec/prompt_encoder.h"
+#include "core/delrec/scored_task.h"
 #include "core/delrec/soft_prompt.h"
 #include "core/delrec/stages.h"
 #include "core/train/trainer.h"
@@ -36,37 +37,15 @@ StageOutcome run_stage1(const StageInputs& in, Backbone& backbone, const fs::pat
                ta.size(), rps.size(), s1.soft_tokens, s1.rps_target, s1.weighting, s1.schedule);
 
   const bool distribution = s1.rps_target == "distribution";
-  auto tokens_of = [&](prompt::EncodedExamples& set) {
-    return [&set, n = s1.soft_tokens](const std::vector<int64_t>& idx) {
-      int64_t total = 0;
-      for (int64_t i : idx) total += example_tokens(set.at(static_cast<size_t>(i)), n);
-      return total;
-    };
-  };
-  train::Task ta_task{"ta", static_cast<int64_t>(ta.size()),
-                      [&](const std::vector<int64_t>& idx) {
-                        torch::Tensor sum;  // on the model's device
-                        for (int64_t i : idx) {
-                          torch::Tensor scores = score_example(model, soft, ta_tokens.at(size_t(i)), encoder);
-                          torch::Tensor loss = candidate_cross_entropy(scores, ta[size_t(i)].label);
-                          sum = sum.defined() ? sum + loss : loss;
-                        }
-                        return sum;
-                      },
-                      tokens_of(ta_tokens)};
-  train::Task rps_task{"rps", static_cast<int64_t>(rps.size()),
-                       [&](const std::vector<int64_t>& idx) {
-                         torch::Tensor sum;  // on the model's device
-                         for (int64_t i : idx) {
-                           const auto& e = rps[size_t(i)];
-                           torch::Tensor scores = score_example(model, soft, rps_tokens.at(size_t(i)), encoder);
-                           torch::Tensor loss = distribution ? teacher_kl(scores, e.teacher_scores, s1.temperature)
-                                                             : candidate_cross_entropy(scores, e.label);
-                           sum = sum.defined() ? sum + loss : loss;
-                         }
-                         return sum;
-                       },
-                       tokens_of(rps_tokens)};
+  train::Task ta_task = scored_task("ta", model, soft, ta_tokens, encoder,
+                                    [](const examples::Example& e, const torch::Tensor& scores) {
+                                      return candidate_cross_entropy(scores, e.label);
+                                    });
+  train::Task rps_task = scored_task("rps", model, soft, rps_tokens, encoder,
+                                     [&](const examples::Example& e, const torch::Tensor& scores) {
+                                       return distribution ? teacher_kl(scores, e.teacher_scores, s1.temperature)
+                                                           : candidate_cross_entropy(scores, e.label);
+                                     });
 
   train::TrainerOptions options;
   options.optim = s1.train;

@@ -8,6 +8,7 @@
 #include "core/delrec/examples.h"
 #include "core/delrec/losses.h"
 #include "core/delrec/prompt_encoder.h"
+#include "core/delrec/scored_task.h"
 #include "core/delrec/stages.h"
 #include "core/llm/lora.h"
 #include "core/train/trainer.h"
@@ -70,21 +71,10 @@ StageOutcome run_stage2(const StageInputs& in, Backbone& backbone, const torch::
   spdlog::info("{}: {} training examples, LoRA r={} alpha={} on {}", label, train.size(), config.r, config.alpha,
                fmt::join(config.target_modules, ","));
 
-  train::Task task{"rec", static_cast<int64_t>(train.size()),
-                   [&](const std::vector<int64_t>& idx) {
-                     torch::Tensor sum;  // on the model's device
-                     for (int64_t i : idx) {
-                       torch::Tensor scores = score_example(model, soft, train_tokens.at(size_t(i)), encoder);
-                       torch::Tensor loss = candidate_cross_entropy(scores, train[size_t(i)].label);
-                       sum = sum.defined() ? sum + loss : loss;
-                     }
-                     return sum;
-                   },
-                   [&](const std::vector<int64_t>& idx) {
-                     int64_t total = 0;
-                     for (int64_t i : idx) total += example_tokens(train_tokens.at(size_t(i)), n);
-                     return total;
-                   }};
+  train::Task task = scored_task("rec", model, soft, train_tokens, encoder,
+                                 [](const examples::Example& e, const torch::Tensor& scores) {
+                                   return candidate_cross_entropy(scores, e.label);
+                                 });
   train::TrainerOptions options;
   options.optim = s2.train;
   options.seed = mix_seed(seed, with_soft ? 3 : 4);

@@ -25,7 +25,10 @@ std::string data_section_text(const config::DataConfig& data) {
   return config::dump_recipe(only_data);
 }
 
-data::Dataset prepare_step(const config::Recipe& recipe, const fs::path& path) {
+}  // namespace
+
+data::Dataset prepared_dataset(const config::Recipe& recipe) {
+  const fs::path path = prepared_path(recipe);
   if (fs::exists(path)) {
     data::Dataset existing = data::load_prepared(path);
     config::Recipe made_by;
@@ -52,11 +55,13 @@ data::Dataset prepare_step(const config::Recipe& recipe, const fs::path& path) {
   return dataset;
 }
 
+namespace {
+
 // Loads the dataset on every rank; rank 0 prepares it first when it is missing.
 data::Dataset dataset_step(const config::Recipe& recipe, parallel::ProcessGroup& world) {
   const fs::path path = prepared_path(recipe);
   if (world.rank() == 0) {
-    data::Dataset d = prepare_step(recipe, path);
+    data::Dataset d = prepared_dataset(recipe);
     world.barrier();
     return d;
   }

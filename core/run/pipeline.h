@@ -22,6 +22,10 @@ namespace delrec::run {
 // Where the prepared dataset of a recipe lives: data.prepared, or <run.out_dir>/data.h5.
 std::filesystem::path prepared_path(const config::Recipe& recipe);
 
+// The prepared dataset of a recipe, on this process alone: loaded when it exists (an Error when it was made from a
+// different `data` section), else prepared from the raw data and saved.
+data::Dataset prepared_dataset(const config::Recipe& recipe);
+
 // The outcome of a pipeline run, for the summary that `delrec run` and `delrec quickstart` print.
 struct PipelineResult {
   std::filesystem::path run_dir;

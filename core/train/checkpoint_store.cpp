@@ -57,6 +57,8 @@ fs::path CheckpointStore::save(int64_t step, const std::function<void(const fs::
   return final_dir;
 }
 
+fs::path CheckpointStore::step_dir(int64_t step) const { return root_ / step_name(step); }
+
 fs::path CheckpointStore::begin(int64_t step, parallel::Communicator* comm) {
   const fs::path tmp = root_ / (step_name(step) + ".tmp");
   if (!comm || comm->rank() == 0) {

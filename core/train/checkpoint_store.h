@@ -55,6 +55,7 @@ class CheckpointStore {
   void remove_partial() const;
 
   const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path step_dir(int64_t step) const;  // <root>/step-NNNNNN
 
  private:
   std::vector<CheckpointInfo> complete_by_step() const;  // published directories, oldest first

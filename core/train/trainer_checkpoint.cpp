@@ -193,9 +193,14 @@ void Trainer::finish_pending_save() {
 bool Trainer::resume() {
   if (groups_.world->rank() == 0) store_->remove_partial();
   groups_.world->barrier();
-  const auto found = store_->latest_complete();
-  if (!found) return false;
-  const fs::path dir = found->dir;
+  // Rank 0 verifies (reads every file once for its CRC-32) and tells the others which step to load: -1 = none.
+  torch::Tensor chosen = torch::tensor({int64_t{-1}}, torch::kLong);
+  if (groups_.world->rank() == 0) {
+    if (const auto found = store_->latest_complete()) chosen.fill_(found->step);
+  }
+  groups_.world->broadcast(chosen, 0);
+  if (chosen.item<int64_t>() < 0) return false;
+  const fs::path dir = store_->step_dir(chosen.item<int64_t>());
   const json j = json::parse(read_file(dir / "trainer.json"));
   DELREC_CHECK(j.at("fingerprint").get<std::string>() == options_.fingerprint,
                "{}: checkpoint {} was made for other inputs (dataset, teacher cache or soft prompt changed); delete "

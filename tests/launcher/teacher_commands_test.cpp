@@ -42,6 +42,10 @@ TEST(TeacherCommands, TrainEvalCache) {
                               &out),
             1);
   EXPECT_NE(out.find("retrain it with `delrec teacher train RECIPE`"), std::string::npos) << out;
+
+  // The run's data.h5 was made from another `data` section than the overridden one: refused, never reused.
+  EXPECT_EQ(test::run_command(delrec_cmd("teacher train " + recipe.string() + " data.seed=7"), &out), 1);
+  EXPECT_NE(out.find("data.h5 was prepared with a different `data` section"), std::string::npos) << out;
 }
 
 TEST(TeacherCommands, EvalWithoutCheckpointSaysHowToTrain) {
