@@ -44,13 +44,7 @@ torch::Tensor rank_examples(llm::CausalLm& model, const torch::Tensor& soft_prom
     row[label] = scores[0];
     ranks[i] = eval::candidate_ranks(row.unsqueeze(0))[0].item<int64_t>();
   }
-  if (ranks.device() != model->parameters().front().device()) {
-    torch::Tensor on_device = ranks.to(model->parameters().front().device());
-    groups.dp->all_reduce(on_device, parallel::ReduceOp::kSum);
-    ranks = on_device.cpu();
-  } else {
-    groups.dp->all_reduce(ranks, parallel::ReduceOp::kSum);
-  }
+  groups.dp->all_reduce(ranks, parallel::ReduceOp::kSum);  // a host tensor: the group's CPU backend (MPI)
   model->train(was_training);
   return ranks.to(torch::kInt64);
 }

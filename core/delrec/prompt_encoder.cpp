@@ -25,9 +25,10 @@ PromptEncoder::PromptEncoder(const config::PromptConfig& config, const std::stri
   if (!config.temporal.empty()) templates_.temporal = config.temporal;
   budget_.max_history_items = config.max_history_items;
   budget_.token_budget = config.token_budget;
-  // The soft prompt and the longest possible answer must fit next to the text.
+  // The soft prompt and the longest possible answer must fit next to the text (only counted under a budget:
+  // measuring the longest answer tokenises every title of the catalogue).
   int64_t answer = 1;
-  if (scoring_ == Scoring::kLikelihood)
+  if (scoring_ == Scoring::kLikelihood && budget_.token_budget > 0)
     for (size_t i = 1; i < dataset.item_titles.size(); ++i)
       answer = std::max<int64_t>(answer, static_cast<int64_t>(tokenizer.encode(" " + dataset.item_titles[i], false).size()));
   budget_.reserved_tokens = soft_tokens + answer;

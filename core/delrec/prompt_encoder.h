@@ -8,8 +8,6 @@
 //   answers  likelihood scoring: the ids of " <title>" for each shown candidate; label scoring: none (the label
 //            ids " A", " B", ... are the same for every example: label_ids())
 #include <cstdint>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>

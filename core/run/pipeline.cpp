@@ -106,15 +106,14 @@ teacher::CacheBatch read_cache(const config::Recipe& recipe, const data::Dataset
 namespace {
 
 // What the LLM stages train on: the dataset and the teacher checkpoint whose cache they read.
-std::string inputs_fingerprint(const config::Recipe& recipe, const data::Dataset& dataset) {
-  teacher::TeacherCacheReader reader(teacher_cache_dir(recipe), dataset.fingerprint);
-  return "dataset " + dataset.fingerprint + " teacher " + reader.manifest().checkpoint_sha256;
+std::string inputs_fingerprint(const data::Dataset& dataset, const teacher::CacheBatch& cache) {
+  return "dataset " + dataset.fingerprint + " teacher " + cache.teacher_sha256;
 }
 
 void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::CacheBatch& cache,
                const parallel::ParallelGroups& groups) {
   const stages::RunLayout layout(recipe);
-  const stages::StageInputs in{recipe, dataset, cache, groups, inputs_fingerprint(recipe, dataset)};
+  const stages::StageInputs in{recipe, dataset, cache, groups, inputs_fingerprint(dataset, cache)};
   stages::ensure_backbone(recipe, dataset, groups);
   if (fs::exists(layout.soft_prompt())) {
     spdlog::info("stage 1: {} exists, skipping", layout.soft_prompt().string());

@@ -286,7 +286,8 @@ CacheBatch TeacherCacheReader::read(int64_t begin, int64_t end) const {
           join("candidates", torch::kLong, {0, manifest_.num_candidates}),
           join("candidate_scores", torch::kFloat32, {0, manifest_.num_candidates}),
           join("topk_items", torch::kLong, {0, manifest_.top_k}),
-          join("topk_scores", torch::kFloat32, {0, manifest_.top_k})};
+          join("topk_scores", torch::kFloat32, {0, manifest_.top_k}),
+          manifest_.checkpoint_sha256};
 }
 
 }  // namespace delrec::teacher

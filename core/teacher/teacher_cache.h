@@ -66,6 +66,7 @@ struct CacheBatch {
   torch::Tensor candidate_scores;  // (n, C) float32
   torch::Tensor topk_items;        // (n, K) int64, best first
   torch::Tensor topk_scores;       // (n, K) float32
+  std::string teacher_sha256;      // the manifest's checkpoint_sha256: which teacher wrote these scores
 };
 
 // "shard-00002-of-00003.h5"

@@ -44,7 +44,7 @@ class TeacherCacheTest : public ::testing::Test {
     };
     return {cat(&CacheBatch::user),       cat(&CacheBatch::position),         cat(&CacheBatch::kind),
             cat(&CacheBatch::candidates), cat(&CacheBatch::candidate_scores), cat(&CacheBatch::topk_items),
-            cat(&CacheBatch::topk_scores)};
+            cat(&CacheBatch::topk_scores), parts.front().teacher_sha256};
   }
   static void expect_equal(const CacheBatch& a, const CacheBatch& b) {
     for (auto member : {&CacheBatch::user, &CacheBatch::position, &CacheBatch::kind, &CacheBatch::candidates,
