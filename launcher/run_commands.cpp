@@ -23,8 +23,8 @@ void print_results(const stages::RunResults& results, const std::filesystem::pat
 void run_recipe(const config::Recipe& recipe) {
   parallel::World world;  // a world of one without mpirun
   set_log_rank(world.rank(), world.size());
-  // SIGTERM / SIGUSR1 / SIGINT: save at the next step boundary and exit 75 (requeue) or 130.
-  train::install_stop_handlers();
+  // checkpoint.requeue_signals (SIGTERM, SIGUSR1) / SIGINT: save at the next step boundary and exit 75 or 130.
+  train::install_stop_handlers(recipe.checkpoint.requeue_signals);
   const auto result = run::run_pipeline(recipe, world);
   if (world.rank() != 0) return;
   std::cout << data::format_stats(result.dataset, data::compute_stats(result.dataset));

@@ -3,6 +3,7 @@
 // to be requeued (docs/resilience.md).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/config/schema.h"
 
@@ -14,6 +15,8 @@ struct CheckpointConfig {
   int64_t keep_last = 2;           // complete checkpoints kept per stage
   double exit_after_minutes = 0;   // save and exit with the requeue status after this long (0 = no budget)
   bool async_save = false;         // copy to host, write in a background thread; the step does not wait for disk
+  // Signals that save at the next step boundary and exit 75 (requeue); SIGINT always saves and exits 130.
+  std::vector<std::string> requeue_signals = {"SIGTERM", "SIGUSR1"};
 
   void describe(Schema& s) {
     s.field("every_steps", every_steps, "save every N optimizer steps; 0 = only at the end of a stage", at_least(0));
@@ -25,6 +28,9 @@ struct CheckpointConfig {
     s.field("async_save", async_save,
             "copy the state to host memory and write it in a background thread, so the step does not wait for the "
             "disk (needs host memory for one more copy of the trainable state)");
+    s.choice_list("requeue_signals", requeue_signals, {"SIGTERM", "SIGUSR1", "SIGUSR2", "SIGHUP"},
+                  "signals that save a checkpoint at the next step boundary and exit with status 75 (requeue); a "
+                  "signal left out keeps its default action; SIGINT always saves and exits 130");
   }
 };
 

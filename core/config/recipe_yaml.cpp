@@ -135,6 +135,9 @@ void bind_value(const Context& ctx, const std::string& path, const YAML::Node& n
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           *target = to_list<std::string>(ctx, path, node, [](const Context& c, const std::string& p,
                                                              const YAML::Node& n) { return scalar_text(c, p, n, "a string"); });
+          for (const auto& v : *target)
+            if (!f.choices.empty() && std::find(f.choices.begin(), f.choices.end(), v) == f.choices.end())
+              fail(ctx, path, node, fmt::format("'{}' is not one of: {}", v, fmt::join(f.choices, ", ")));
         } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
           *target = to_list<int64_t>(ctx, path, node, to_int);
           for (auto v : *target) check_range(ctx, path, node, f, static_cast<double>(v));

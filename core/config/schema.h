@@ -30,7 +30,7 @@ struct Field {
   std::string doc;
   Target target;                       // unused for sections
   Range range;                         // numeric fields and the elements of numeric lists
-  std::vector<std::string> choices;    // non-empty: a string field must be one of these
+  std::vector<std::string> choices;    // non-empty: a string (or each string of a list) must be one of these
   std::shared_ptr<Schema> section;     // non-null: a nested section
 };
 
@@ -51,6 +51,12 @@ class Schema {
   }
   // A string restricted to `choices` (e.g. the dataset name).
   void choice(const std::string& name, std::string& v, std::vector<std::string> choices, const std::string& doc) {
+    add(name, &v, doc, {});
+    fields_.back().choices = std::move(choices);
+  }
+  // A list of strings, each one of `choices` (e.g. signal names).
+  void choice_list(const std::string& name, std::vector<std::string>& v, std::vector<std::string> choices,
+                   const std::string& doc) {
     add(name, &v, doc, {});
     fields_.back().choices = std::move(choices);
   }

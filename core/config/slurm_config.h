@@ -19,7 +19,8 @@ struct SlurmConfig {
   std::string qos;                    // quality of service (empty = default)
   std::string launcher = "srun";      // how ranks start inside the allocation: srun or mpirun
   std::string srun_mpi = "pmix";      // srun --mpi plugin that starts the MPI ranks; empty = the cluster's MpiDefault
-  int64_t signal_lead_seconds = 300;  // SIGUSR1 this many seconds before the time limit, to save and requeue
+  std::string signal = "USR1";        // sent before the time limit; must be in checkpoint.requeue_signals
+  int64_t signal_lead_seconds = 300;  // the signal this many seconds before the time limit, to save and requeue
   std::vector<std::string> sbatch_options;  // extra sbatch options, e.g. ["--constraint=h100", "--exclusive"]
   std::vector<std::string> env;       // extra environment for the ranks, "NAME=value" (e.g. NCCL_IB_HCA=mlx5)
 
@@ -34,7 +35,10 @@ struct SlurmConfig {
     s.choice("launcher", launcher, {"srun", "mpirun"}, "how ranks start inside the allocation");
     s.field("srun_mpi", srun_mpi,
             "srun --mpi plugin that starts the MPI ranks (pmix, pmix_v4, pmi2, ...); empty = the cluster's default");
-    s.field("signal_lead_seconds", signal_lead_seconds, "SIGUSR1 this long before the time limit (save + requeue)",
+    s.choice("signal", signal, {"USR1", "USR2"},
+             "signal Slurm sends before the time limit (sbatch --signal); SIG<signal> must be in "
+             "checkpoint.requeue_signals");
+    s.field("signal_lead_seconds", signal_lead_seconds, "the signal this long before the time limit (save + requeue)",
             between(10, 86400));
     s.field("sbatch_options", sbatch_options, "extra sbatch options, e.g. [--constraint=h100]");
     s.field("env", env, "extra environment for the ranks, NAME=value");

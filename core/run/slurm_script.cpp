@@ -1,6 +1,9 @@
 #include "core/run/slurm_script.h"
 
+#include <algorithm>
 #include <regex>
+
+#include <fmt/ranges.h>
 
 #include "core/config/embedded_files.h"
 #include "core/run/exit_codes.h"
@@ -49,7 +52,7 @@ std::string sbatch_lines(const config::Recipe& recipe, const fs::path& run_dir) 
       // srun: the ranks are a job step and get the signal directly. mpirun: its ranks belong to the batch step,
       // which --signal skips unless "B:" sends it to the batch shell, which passes it to mpirun (and mpirun on to
       // every rank).
-      fmt::format("--signal={}USR1@{}", uses_srun(recipe) ? "" : "B:", s.signal_lead_seconds),
+      fmt::format("--signal={}{}@{}", uses_srun(recipe) ? "" : "B:", s.signal, s.signal_lead_seconds),
       "--open-mode=append",                                    // a requeued job appends to the same log
       "--output=" + checked_option("run.out_dir", (run_dir / "logs" / "slurm-%j.out").string()),
   };
@@ -108,6 +111,12 @@ std::string shell_quote(const std::string& text) {
 }
 
 std::string render_sbatch(const config::Recipe& recipe, const SlurmSubmission& sub) {
+  const auto& requeue = recipe.checkpoint.requeue_signals;
+  if (std::find(requeue.begin(), requeue.end(), "SIG" + recipe.slurm.signal) == requeue.end())
+    throw UsageError(fmt::format("slurm.signal: SIG{0} is not in checkpoint.requeue_signals [{1}], so the ranks would "
+                                 "die at the time-limit warning instead of saving; add SIG{0} to "
+                                 "checkpoint.requeue_signals or choose one of them",
+                                 recipe.slurm.signal, fmt::join(requeue, ", ")));
   fs::path work_dir = fs::absolute(sub.work_dir);
   fs::path run_dir = fs::path(recipe.run.out_dir).is_absolute() ? fs::path(recipe.run.out_dir)
                                                                 : work_dir / recipe.run.out_dir;
@@ -118,11 +127,12 @@ std::string render_sbatch(const config::Recipe& recipe, const SlurmSubmission& s
   replace(script, "recipe_comment", comment);
   replace(script, "signal_note",
           uses_srun(recipe)
-              ? fmt::format("Slurm sends SIGUSR1 to every rank {} s before the time limit.",
+              ? fmt::format("Slurm sends SIG{} to every rank {} s before the time limit.", recipe.slurm.signal,
                             recipe.slurm.signal_lead_seconds)
-              : fmt::format("Slurm sends SIGUSR1 to this shell {} s before the time limit; it passes\n# the "
+              : fmt::format("Slurm sends SIG{} to this shell {} s before the time limit; it passes\n# the "
                             "signal to mpirun, which forwards it to every rank.",
-                            recipe.slurm.signal_lead_seconds));
+                            recipe.slurm.signal, recipe.slurm.signal_lead_seconds));
+  replace(script, "signal", recipe.slurm.signal);
   replace(script, "requeue_exit_code", std::to_string(kExitRequeue));
   replace(script, "run_dir", shell_quote(run_dir.lexically_normal().string()));
   replace(script, "work_dir", shell_quote(work_dir.string()));

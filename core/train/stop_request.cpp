@@ -1,10 +1,12 @@
 #include "core/train/stop_request.h"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 
 #include "core/run/exit_codes.h"
+#include "core/util/error.h"
 
 namespace delrec::train {
 namespace {
@@ -19,8 +21,22 @@ extern "C" void on_stop_signal(int signal) {
 
 }  // namespace
 
-void install_stop_handlers() {
-  for (int s : {SIGTERM, SIGUSR1, SIGINT}) std::signal(s, on_stop_signal);
+int signal_number(const std::string& name) {
+  if (name == "SIGTERM") return SIGTERM;
+  if (name == "SIGUSR1") return SIGUSR1;
+  if (name == "SIGUSR2") return SIGUSR2;
+  if (name == "SIGHUP") return SIGHUP;
+  throw Error(fmt::format("'{}' cannot request a requeue; use SIGTERM, SIGUSR1, SIGUSR2 or SIGHUP", name));
+}
+
+void install_stop_handlers(const std::vector<std::string>& requeue_signals) {
+  std::vector<int> requeue;
+  for (const auto& name : requeue_signals) requeue.push_back(signal_number(name));
+  for (int s : {SIGTERM, SIGUSR1, SIGUSR2, SIGHUP}) {
+    const bool asked = std::find(requeue.begin(), requeue.end(), s) != requeue.end();
+    std::signal(s, asked ? on_stop_signal : SIG_DFL);
+  }
+  std::signal(SIGINT, on_stop_signal);
 }
 
 int pending_stop() { return static_cast<int>(g_stop); }

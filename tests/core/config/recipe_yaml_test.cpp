@@ -42,6 +42,14 @@ TEST(Recipe, EveryCommittedRecipeLoads) {
                   .checkpoint.async_save);
 }
 
+TEST(Recipe, ListOfChoicesNamesTheBadElement) {
+  std::string msg = error_of("checkpoint:\n  requeue_signals: [SIGTERM, SIGKILL]\n");
+  EXPECT_NE(msg.find("r.yaml:2:20: checkpoint.requeue_signals: 'SIGKILL' is not one of: SIGTERM, SIGUSR1, SIGUSR2, "
+                     "SIGHUP"),
+            std::string::npos)
+      << msg;
+}
+
 TEST(Recipe, UnknownKeyHasLocationAndSuggestion) {
   std::string msg = error_of("data:\n  num_candidate: 20\n");
   EXPECT_NE(msg.find("r.yaml:2:3: data.num_candidate: unknown key 'num_candidate'"), std::string::npos) << msg;

@@ -100,6 +100,26 @@ TEST(SlurmScript, LauncherDecidesWhereTheTimeLimitSignalGoes) {
   }
 }
 
+TEST(SlurmScript, TimeLimitSignalIsConfigurableAndMustBeARequeueSignal) {
+  test::TempDir dir;
+  const std::string usr2 = render_sbatch(
+      recipe_with({"slurm.launcher=mpirun", "slurm.signal=USR2", "checkpoint.requeue_signals=[SIGTERM, SIGUSR2]"}),
+      submission(dir.path()));
+  EXPECT_NE(usr2.find("#SBATCH --signal=B:USR2@300\n"), std::string::npos) << usr2;
+  EXPECT_NE(usr2.find("kill -USR2 \"$child\" 2>/dev/null' USR2\n"), std::string::npos) << usr2;
+  EXPECT_NE(usr2.find("Slurm sends SIGUSR2 to this shell"), std::string::npos) << usr2;
+  // USR2 would kill ranks that only save on SIGTERM and SIGUSR1.
+  try {
+    render_sbatch(recipe_with({"slurm.signal=USR2"}), submission(dir.path()));
+    ADD_FAILURE() << "no error for a time-limit signal the ranks do not save on";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("slurm.signal: SIGUSR2 is not in checkpoint.requeue_signals [SIGTERM, "
+                                         "SIGUSR1]"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // The batch shell under signals, with a stand-in `srun` that exits 75 (saved, requeue me) on SIGTERM or SIGUSR1.
 // SIGUSR1 (the time-limit notice, sent with B: to the shell) must end in `scontrol requeue`; SIGTERM means Slurm
 // itself is requeueing, preempting or cancelling the job, so the script must not requeue it (a cancelled job
