@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <type_traits>
 
 #include "core/util/error.h"
 
@@ -37,15 +38,16 @@ int run_command(const std::string& command, std::string* output = nullptr);
 // of the same training must agree on byte for byte.
 std::string metrics_without_timings(const std::string& jsonl);
 
-// The message of the delrec::Error that f() throws; records a test failure and returns "" when it throws none.
-template <class F>
+// The message of the delrec::Error (or of the subclass E, e.g. UsageError) that f() throws; records a test
+// failure and returns "" when it throws none.
+template <class E = ::delrec::Error, class F>
 std::string error_message(F&& f) {
   try {
     f();
-  } catch (const ::delrec::Error& e) {
+  } catch (const E& e) {
     return e.what();
   }
-  ADD_FAILURE() << "expected a delrec::Error";
+  ADD_FAILURE() << "expected a " << (std::is_same_v<E, ::delrec::Error> ? "delrec::Error" : "more specific error");
   return "";
 }
 

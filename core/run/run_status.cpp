@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <regex>
 
 #include "core/config/recipe.h"
 #include "core/delrec/run_layout.h"
@@ -19,9 +18,6 @@ namespace fs = std::filesystem;
 
 namespace delrec::run {
 namespace {
-
-const std::regex kStepDir(R"(step-(\d+))");
-const std::regex kTmpDir(R"(step-\d+\.tmp)");
 
 // The recipe the run was started with, with run.out_dir pointing at run_dir wherever the run was started from.
 config::Recipe run_recipe(const fs::path& run_dir, bool* found) {
@@ -55,25 +51,12 @@ std::vector<RunStepStatus> run_steps(const config::Recipe& recipe) {
 void read_checkpoints(RunStatus& status) {
   const fs::path& root = status.checkpoint_root;
   if (root.empty() || !fs::is_directory(root)) return;
-  std::string latest;
-  if (fs::exists(root / "latest")) {
-    latest = read_file(root / "latest");
-    latest.erase(latest.find_last_not_of(" \n\r\t") + 1);
-  }
-  for (const auto& entry : fs::directory_iterator(root)) {
-    const std::string name = entry.path().filename().string();
-    std::smatch m;
-    if (!entry.is_directory()) continue;
-    if (std::regex_match(name, m, kStepDir)) {
-      status.checkpoints.push_back(
-          {std::stoll(m[1]), entry.path(), name == latest, train::CheckpointStore::verify(entry.path())});
-    } else if (std::regex_match(name, kTmpDir)) {
-      status.partial_checkpoints.push_back(name);
-    }
-  }
-  std::sort(status.checkpoints.begin(), status.checkpoints.end(),
-            [](const auto& a, const auto& b) { return a.step < b.step; });
-  std::sort(status.partial_checkpoints.begin(), status.partial_checkpoints.end());
+  const train::CheckpointStore store(root, /*keep_last=*/1);  // read only: keep_last is never applied
+  const std::string latest = store.latest_name();
+  for (const auto& c : store.complete_by_step())
+    status.checkpoints.push_back(
+        {c.step, c.dir, c.dir.filename().string() == latest, train::CheckpointStore::verify(c.dir)});
+  for (const auto& dir : store.partial()) status.partial_checkpoints.push_back(dir.filename().string());
 }
 
 std::string metric_text(const nlohmann::json& value) {

@@ -48,19 +48,19 @@ CheckpointStore::CheckpointStore(fs::path root, int keep_last) : root_(std::move
 
 fs::path CheckpointStore::save(int64_t step, const std::function<void(const fs::path&)>& write_files,
                                parallel::Communicator* comm) {
-  const fs::path tmp = begin(step, comm);
-  write_files(tmp);
+  write_files(begin(step, comm));
   barrier(comm);  // every rank's files are in tmp/ (and flushed: write_files closes them)
-  fs::path final_dir = root_ / step_name(step);
   if (!comm || comm->rank() == 0) publish(step);
   barrier(comm);  // nobody reads `latest` before it names this step
-  return final_dir;
+  return step_dir(step);
 }
 
 fs::path CheckpointStore::step_dir(int64_t step) const { return root_ / step_name(step); }
 
+fs::path CheckpointStore::tmp_dir(int64_t step) const { return root_ / (step_name(step) + ".tmp"); }
+
 fs::path CheckpointStore::begin(int64_t step, parallel::Communicator* comm) {
-  const fs::path tmp = root_ / (step_name(step) + ".tmp");
+  const fs::path tmp = tmp_dir(step);
   if (!comm || comm->rank() == 0) {
     fs::create_directories(root_);
     fs::remove_all(tmp);
@@ -71,8 +71,7 @@ fs::path CheckpointStore::begin(int64_t step, parallel::Communicator* comm) {
 }
 
 fs::path CheckpointStore::publish(int64_t step) const {
-  const fs::path final_dir = root_ / step_name(step);
-  const fs::path tmp = root_ / (step_name(step) + ".tmp");
+  const fs::path final_dir = step_dir(step), tmp = tmp_dir(step);
   nlohmann::json files = nlohmann::json::object();
   for (const auto& entry : fs::directory_iterator(tmp)) {
     if (!entry.is_regular_file()) continue;
@@ -136,13 +135,27 @@ std::optional<CheckpointInfo> CheckpointStore::latest_complete() const {
   return std::nullopt;
 }
 
+std::vector<fs::path> CheckpointStore::partial() const {
+  std::vector<fs::path> out;
+  if (!fs::exists(root_)) return out;
+  for (const auto& entry : fs::directory_iterator(root_))
+    if (entry.is_directory() && std::regex_match(entry.path().filename().string(), kTmpDir))
+      out.push_back(entry.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string CheckpointStore::latest_name() const {
+  if (!fs::exists(root_ / "latest")) return "";
+  std::string name = read_file(root_ / "latest");
+  name.erase(name.find_last_not_of(" \n\r\t") + 1);
+  return name;
+}
+
 void CheckpointStore::remove_partial() const {
-  if (!fs::exists(root_)) return;
-  for (const auto& entry : fs::directory_iterator(root_)) {
-    if (entry.is_directory() && std::regex_match(entry.path().filename().string(), kTmpDir)) {
-      spdlog::info("checkpoint: removing {} left by an interrupted save", entry.path().string());
-      fs::remove_all(entry.path());
-    }
+  for (const auto& dir : partial()) {
+    spdlog::info("checkpoint: removing {} left by an interrupted save", dir.string());
+    fs::remove_all(dir);
   }
 }
 

@@ -54,11 +54,17 @@ class CheckpointStore {
   // Removes leftover step-*.tmp directories of interrupted saves.
   void remove_partial() const;
 
+  // What is on disk, without verifying: published step-N/ directories (oldest first), leftover step-N.tmp/
+  // directories (sorted), and the directory name `latest` holds ("" when there is none).
+  std::vector<CheckpointInfo> complete_by_step() const;
+  std::vector<std::filesystem::path> partial() const;
+  std::string latest_name() const;
+
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path step_dir(int64_t step) const;  // <root>/step-NNNNNN
 
  private:
-  std::vector<CheckpointInfo> complete_by_step() const;  // published directories, oldest first
+  std::filesystem::path tmp_dir(int64_t step) const;   // <root>/step-NNNNNN.tmp
 
   std::filesystem::path root_;
   int keep_last_;

@@ -222,15 +222,18 @@ void Trainer::log(const StepRecord& r, const nlohmann::json& extra) {
   }
 }
 
-int Trainer::agreed_stop() {
-  double mine = pending_stop();
-  if (mine == 0 && options_.checkpoint.exit_after_minutes > 0 &&
-      seconds_since_start() > 60.0 * options_.checkpoint.exit_after_minutes)
-    mine = run::kExitRequeue;
-  // Every rank takes the same decision: the largest request (130, a user's stop, wins over 75).
-  torch::Tensor flag = torch::tensor({mine}, torch::kFloat64);
-  groups_.world->all_reduce(flag, parallel::ReduceOp::kMax);
-  return static_cast<int>(flag.item<double>());
+Trainer::Boundary Trainer::agree_at_boundary(double seconds_since_save) {
+  const auto& c = options_.checkpoint;
+  double stop = pending_stop();
+  if (stop == 0 && c.exit_after_minutes > 0 && seconds_since_start() > 60.0 * c.exit_after_minutes)
+    stop = run::kExitRequeue;
+  const bool late = c.every_minutes > 0 && seconds_since_save >= 60.0 * c.every_minutes;
+  const bool writing = pending_write_.valid() &&
+                       pending_write_.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+  torch::Tensor flags = torch::tensor({stop, late ? 1.0 : 0.0, writing ? 1.0 : 0.0}, torch::kFloat64);
+  groups_.world->all_reduce(flags, parallel::ReduceOp::kMax);
+  const auto* f = flags.data_ptr<double>();
+  return {static_cast<int>(f[0]), f[1] > 0, pending_write_.valid() && f[2] == 0};
 }
 
 void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
@@ -268,17 +271,11 @@ void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
                      format_duration(eta), extra.empty() ? "" : " " + extra.dump());
     }
     if (!store_) continue;
-    if (pending_write_.valid()) publish_if_written();
-    // Every rank decides alike: the step count is shared, and the clock is agreed on through agreed_stop's
-    // all-reduce only when minutes are configured.
-    bool due = last || (c.every_steps > 0 && steps_done_ % c.every_steps == 0);
-    if (!due && c.every_minutes > 0) {
-      torch::Tensor late = torch::tensor({seconds_since(last_save) >= 60.0 * c.every_minutes ? 1.0 : 0.0},
-                                         torch::kFloat64);
-      groups_.world->all_reduce(late, parallel::ReduceOp::kMax);
-      due = late.item<double>() > 0;
-    }
-    const int stop = last ? 0 : agreed_stop();
+    // Every rank decides alike: the step count is shared, the rest comes from one all-reduce.
+    const Boundary agreed = agree_at_boundary(seconds_since(last_save));
+    if (agreed.save_written) publish_written_save();
+    const bool due = last || (c.every_steps > 0 && steps_done_ % c.every_steps == 0) || agreed.late;
+    const int stop = last ? 0 : agreed.stop;
     if (due || stop) {
       save_checkpoint();
       last_save = Clock::now();

@@ -110,8 +110,14 @@ class Trainer {
                        double* fb_seconds);
   std::vector<double> task_weights(const std::vector<size_t>& active, const std::vector<double>& norms);
   void log(const StepRecord& record, const nlohmann::json& extra);
-  int agreed_stop();  // the stop every rank agrees on (0 = none), incl. the time budget
-  void publish_if_written();  // collective, at step boundaries while a background save is in flight
+  // What every rank decides alike at a step boundary, from one all-reduce (max over ranks).
+  struct Boundary {
+    int stop = 0;              // the stop requested on any rank (0 = none; 130 wins over 75), incl. the time budget
+    bool late = false;         // checkpoint.every_minutes passed since the last save on some rank
+    bool save_written = false; // a background save is in flight and every rank has written its files
+  };
+  Boundary agree_at_boundary(double seconds_since_save);
+  void publish_written_save();  // after save_written: collects the writers' errors, rank 0 publishes
 
   TrainerOptions options_;
   std::vector<Task> tasks_;

@@ -163,11 +163,7 @@ void Trainer::save_checkpoint() {
   pending_write_ = std::async(std::launch::async, [snapshot, tmp] { write_snapshot(*snapshot, tmp); });
 }
 
-void Trainer::publish_if_written() {
-  const bool written = pending_write_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-  torch::Tensor waiting = torch::tensor({written ? 0.0 : 1.0}, torch::kFloat64);
-  groups_.world->all_reduce(waiting, parallel::ReduceOp::kMax);
-  if (waiting.item<double>() > 0) return;  // some rank is still writing: ask again after the next step
+void Trainer::publish_written_save() {
   const std::string what = fmt::format("{}: writing checkpoint step {}", options_.label, pending_step_);
   all_or_none(*groups_.world, what, [&] { pending_write_.get(); });
   // Every rank's files are closed: rank 0 publishes in the background too (checksums, fsync, renames).

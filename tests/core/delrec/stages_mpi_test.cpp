@@ -33,20 +33,30 @@ void expect_same_losses(const std::vector<train::StepRecord>& got, const std::ve
   }
 }
 
+// An empty directory every rank can name: ranks of one mpirun share their parent process.
+fs::path fresh_shared_dir(const parallel::World& world, const std::string& name) {
+  const fs::path root = fs::temp_directory_path() / (name + "-" + std::to_string(::getppid()));
+  if (world.rank() == 0) fs::remove_all(root);
+  world.group()->barrier();
+  return root;
+}
+
+// This rank alone: a world, TP and DP group of one (the single-rank reference runs).
+parallel::ParallelGroups alone(const parallel::World& world) {
+  auto self = world.group()->split(world.rank(), 0);
+  return {parallel::Layout::from_tp(1, 0, 1), self, self, self};
+}
+
 TEST(StagesMpi, DataAndTensorParallelRunsReproduceTheSingleRankLosses) {
   const auto& world = test::test_world();
   const int rank = world.rank();
-  // Ranks of one mpirun share their parent process: a directory every rank can name.
-  const fs::path root = fs::temp_directory_path() / ("delrec-stages-mpi-" + std::to_string(::getppid()));
-  if (rank == 0) fs::remove_all(root);
-  world.group()->barrier();
+  const fs::path root = fresh_shared_dir(world, "delrec-stages-mpi");
   const config::Recipe recipe = test::tiny_delrec_recipe(root / "run", /*batch_size=*/4);
   const data::Dataset dataset = run::run_pipeline(recipe, world, run::Until::kTeacher).dataset;
   const teacher::CacheBatch cache = run::read_cache(recipe, dataset);
 
-  // The reference: every rank alone (a world, TP and DP group of one), in its own directory.
-  auto self = world.group()->split(rank, 0);
-  const parallel::ParallelGroups single{parallel::Layout::from_tp(1, 0, 1), self, self, self};
+  // The reference: every rank alone, in its own directory.
+  const parallel::ParallelGroups single = alone(world);
   const fs::path mine = root / ("single-rank-" + std::to_string(rank));
   Backbone b1 = load_backbone(recipe, single);
   const StageOutcome ref1 = run_stage1({recipe, dataset, cache, single, "test"}, b1, mine / "stage1");
@@ -83,9 +93,7 @@ namespace {
 TEST(StagesMpi, ResumeOnAnotherLayoutKeepsTheSampleCountAndTheLosses) {
   const auto& world = test::test_world();
   const int rank = world.rank();
-  const fs::path root = fs::temp_directory_path() / ("delrec-reshard-mpi-" + std::to_string(::getppid()));
-  if (rank == 0) fs::remove_all(root);
-  world.group()->barrier();
+  const fs::path root = fresh_shared_dir(world, "delrec-reshard-mpi");
   config::Recipe recipe = test::tiny_delrec_recipe(root / "run", /*batch_size=*/4);
   recipe.stage2.train.steps = 6;
   recipe.stage2.train.warmup_steps = 0;
@@ -98,8 +106,7 @@ TEST(StagesMpi, ResumeOnAnotherLayoutKeepsTheSampleCountAndTheLosses) {
   torch::manual_seed(5);
   const torch::Tensor soft = torch::randn({3, 32}) * 0.02;
 
-  auto self = world.group()->split(rank, 0);
-  const parallel::ParallelGroups single{parallel::Layout::from_tp(1, 0, 1), self, self, self};
+  const parallel::ParallelGroups single = alone(world);
   Backbone b0 = load_backbone(recipe, single);
   const auto reference =
       run_stage2({recipe, dataset, cache, single, "test"}, b0, soft, root / ("single-rank-" + std::to_string(rank)));
