@@ -1,12 +1,14 @@
 // `delrec launch`: starts a delrec subcommand on N ranks through mpirun. Each rank learns the tensor-parallel size
 // from DELREC_TP and picks its GPU from its local rank (parallel/world.h). Inside a Slurm allocation mpirun
-// places the ranks on the allocation's nodes.
+// places the ranks on the allocation's nodes. NCCL_*, DELREC_*, CUDA_VISIBLE_DEVICES and LD_LIBRARY_PATH are
+// forwarded to every rank (`-x NAME`), remote ones included.
 #include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +31,28 @@ struct LaunchArgs {
   bool dry_run = false;
   std::vector<std::string> command;  // the delrec subcommand and its arguments
 };
+
+// Variables that must reach every rank, also those mpirun starts on other hosts (which get a fresh environment
+// from ssh or the batch system): NCCL's settings (interfaces, timeouts, debug), the GPUs a site assigns, where
+// the libraries are, and delrec's own.
+bool forwarded(const std::string& name) {
+  return name.rfind("NCCL_", 0) == 0 || name.rfind("DELREC_", 0) == 0 || name == "CUDA_VISIBLE_DEVICES" ||
+         name == "LD_LIBRARY_PATH";
+}
+
+// `-x NAME` for each forwarded variable set here (mpirun copies its value), in sorted order.
+std::vector<std::string> forwarded_environment() {
+  std::vector<std::string> names;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const std::string name = entry.substr(0, entry.find('='));
+    if (forwarded(name) && name != "DELREC_TP") names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> args;
+  for (const auto& name : names) args.insert(args.end(), {"-x", name});
+  return args;
+}
 
 std::vector<std::string> mpirun_command_line(const LaunchArgs& args) {
   try {
@@ -56,6 +80,8 @@ std::vector<std::string> mpirun_command_line(const LaunchArgs& args) {
   }
   // LibTorch runs its own thread pool in every rank; pinning a rank to one core would serialise it.
   argv.insert(argv.end(), {"--bind-to", "none", "-x", fmt::format("DELREC_TP={}", args.tp)});
+  const auto environment = forwarded_environment();
+  argv.insert(argv.end(), environment.begin(), environment.end());
   argv.push_back(std::filesystem::read_symlink("/proc/self/exe").string());
   argv.insert(argv.end(), args.command.begin(), args.command.end());
   return argv;

@@ -26,8 +26,18 @@ double relative_error(const torch::Tensor& out, const torch::Tensor& ref) {
   return (o - r).norm().item<double>() / std::max(r.norm().item<double>(), 1e-30);
 }
 
+// Tolerances on the relative error against Hugging Face's float32 reference: float32 must agree to rounding;
+// bfloat16 weights and activations (8 bits of mantissa, relative rounding 2^-9 per operation) drift by about 1% over
+// a few layers, gradients a little more (0.9-1.3e-2 measured on the fixtures: docs/models.md).
+struct Tolerances {
+  double outputs, gradients;
+};
+Tolerances tolerances(torch::Dtype dtype) {
+  return dtype == torch::kBFloat16 ? Tolerances{3e-2, 5e-2} : Tolerances{1e-5, 1e-4};
+}
+
 // Computes every tensor of DIR/reference.safetensors the model can produce and compares it.
-void verify(const fs::path& dir, int tp_size) {
+void verify(const fs::path& dir, int tp_size, const std::string& dtype_name) {
   parallel::World world;
   set_log_rank(world.rank(), world.size());
   // --tp, else the size `delrec launch --tp` chose, else one model split over every rank.
@@ -35,7 +45,9 @@ void verify(const fs::path& dir, int tp_size) {
   auto groups = parallel::make_parallel_groups(world, tp);
   const torch::Device device = parallel::select_device();  // this rank's GPU when there is one
   llm::SafetensorsFile ref(dir / "reference.safetensors");
-  llm::CausalLm model = llm::load_causal_lm(dir, groups.tp, torch::kFloat32, device);
+  const torch::Dtype dtype = dtype_name == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
+  const Tolerances tol = tolerances(dtype);
+  llm::CausalLm model = llm::load_causal_lm(dir, groups.tp, dtype, device);
   const torch::Tensor ids = ref.read("input_ids").to(device);
   auto full = [&](const torch::Tensor& local) { return parallel::gather_from_tp_region(local, groups.tp); };
 
@@ -46,38 +58,38 @@ void verify(const fs::path& dir, int tp_size) {
   std::vector<Row> rows;
   if (ref.contains("logits")) {
     torch::NoGradGuard no_grad;
-    rows.push_back({"logits", relative_error(full(model->forward(ids)), ref.read("logits")), 1e-5});
+    rows.push_back({"logits", relative_error(full(model->forward(ids)), ref.read("logits")), tol.outputs});
   }
   if (ref.contains("soft_prompt")) {
     torch::Tensor soft = ref.read("soft_prompt").to(device).requires_grad_(true);
     torch::Tensor local = model->forward(ids, soft);  // (B, n + T, V/tp)
     if (ref.contains("soft_logits"))
-      rows.push_back({"soft_logits", relative_error(full(local), ref.read("soft_logits")), 1e-5});
+      rows.push_back({"soft_logits", relative_error(full(local), ref.read("soft_logits")), tol.outputs});
     if (ref.contains("soft_loss") || ref.contains("soft_grad")) {
       // Mean next-token cross-entropy over the text positions: logits at n..n+T-2 predict ids 1..T-1.
       const int64_t n = soft.size(0), T = ids.size(1);
-      torch::Tensor loss = parallel::vocab_parallel_cross_entropy(local.narrow(1, n, T - 1).contiguous(),
+      torch::Tensor loss = parallel::vocab_parallel_cross_entropy(local.narrow(1, n, T - 1).to(torch::kFloat32).contiguous(),
                                                                   ids.narrow(1, 1, T - 1).contiguous(), groups.tp)
                                .mean();
       if (ref.contains("soft_loss"))
-        rows.push_back({"soft_loss", relative_error(loss.reshape({1}), ref.read("soft_loss")), 1e-5});
+        rows.push_back({"soft_loss", relative_error(loss.reshape({1}), ref.read("soft_loss")), tol.outputs});
       if (ref.contains("soft_grad")) {
         loss.backward();
-        rows.push_back({"soft_grad", relative_error(soft.grad(), ref.read("soft_grad")), 1e-4});
+        rows.push_back({"soft_grad", relative_error(soft.grad(), ref.read("soft_grad")), tol.gradients});
       }
     }
   }
   if (ref.contains("lora_logits") && fs::exists(dir / "lora_adapter")) {
     torch::NoGradGuard no_grad;
     llm::load_lora(model, dir / "lora_adapter");
-    rows.push_back({"lora_logits", relative_error(full(model->forward(ids)), ref.read("lora_logits")), 1e-5});
+    rows.push_back({"lora_logits", relative_error(full(model->forward(ids)), ref.read("lora_logits")), tol.outputs});
   }
   DELREC_CHECK(!rows.empty(), "{}: reference.safetensors holds none of logits, soft_logits, soft_loss, soft_grad, "
                "lora_logits", dir.string());
   bool ok = true;
   for (const auto& r : rows) ok = ok && r.error <= r.tolerance;
   if (world.rank() == 0) {
-    std::cout << fmt::format("{} (tp {}, float32, {})\n", dir.string(), tp, device.str());
+    std::cout << fmt::format("{} (tp {}, {}, {})\n", dir.string(), tp, dtype_name, device.str());
     for (const auto& r : rows)
       std::cout << fmt::format("  {:<12} relative error {:.3e}  (tolerance {:.0e})  {}\n", r.name, r.error,
                                r.tolerance, r.error <= r.tolerance ? "ok" : "FAIL");
@@ -126,7 +138,10 @@ void add_model_commands(CLI::App& app) {
                 "relative errors; exits 1 above tolerance. Run under delrec launch / mpirun for tensor parallelism.");
   v->add_option("DIR", *dir, "Model folder with config.json, weights and reference.safetensors")->required();
   v->add_option("--tp", *tp, "Tensor-parallel size (default: delrec launch --tp, else every rank)");
-  v->callback([dir, tp] { verify(*dir, *tp); });
+  auto verify_dtype = std::make_shared<std::string>("float32");
+  v->add_option("--dtype", *verify_dtype, "Weight and compute dtype (bfloat16: looser tolerances, see docs/models.md)")
+      ->check(CLI::IsMember({"float32", "bfloat16"}));
+  v->callback([dir, tp, verify_dtype] { verify(*dir, *tp, *verify_dtype); });
 
   auto info_tp = std::make_shared<int64_t>(1);
   auto dtype = std::make_shared<std::string>("bfloat16");

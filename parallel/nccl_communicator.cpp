@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
 
 #include "parallel/mpi_check.h"
 
@@ -66,6 +68,17 @@ ncclRedOp_t nccl_op(const torch::Tensor& t, ReduceOp op) {
   throw std::invalid_argument("unknown reduce op");
 }
 
+double timeout_from_environment() {
+  const char* value = std::getenv("DELREC_NCCL_TIMEOUT");
+  if (value == nullptr || *value == '\0') return 600;
+  char* end = nullptr;
+  const double seconds = std::strtod(value, &end);
+  if (*end != '\0' || !(seconds >= 0))
+    throw std::invalid_argument(fmt::format("DELREC_NCCL_TIMEOUT='{}' is not a number of seconds (>= 0; 0 switches "
+                                            "the NCCL watchdog off)", value));
+  return seconds;
+}
+
 }  // namespace
 
 NcclCommunicator::NcclCommunicator(MPI_Comm bootstrap, int device_index) : device_(device_index) {
@@ -76,9 +89,65 @@ NcclCommunicator::NcclCommunicator(MPI_Comm bootstrap, int device_index) : devic
   DELREC_MPI_CHECK(MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, bootstrap));
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_));
   DELREC_NCCL_CHECK(ncclCommInitRank(&comm_, size_, id, rank_));
+  timeout_seconds_ = timeout_from_environment();
+  if (timeout_seconds_ > 0) watchdog_ = std::thread([this] { watch(); });
+}
+
+void NcclCommunicator::track(const char* what, cudaStream_t stream) {
+  if (!watchdog_.joinable()) return;
+  cudaEvent_t done;
+  DELREC_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+  DELREC_CUDA_CHECK(cudaEventRecord(done, stream));
+  std::lock_guard<std::mutex> lock(mutex_);
+  pending_.push_back({done, what, std::chrono::steady_clock::now()});
+}
+
+void NcclCommunicator::watch() {
+  if (cudaSetDevice(device_) != cudaSuccess) fail("the watchdog cannot select the communicator's GPU");
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::seconds(1));
+    while (!pending_.empty()) {
+      const cudaError_t state = cudaEventQuery(pending_.front().done);
+      if (state == cudaErrorNotReady) break;
+      if (state != cudaSuccess)
+        fail(fmt::format("CUDA error after NCCL {}: {}", pending_.front().what, cudaGetErrorString(state)));
+      cudaEventDestroy(pending_.front().done);
+      pending_.pop_front();
+    }
+    ncclResult_t async = ncclSuccess;
+    if (ncclCommGetAsyncError(comm_, &async) == ncclSuccess && async != ncclSuccess && async != ncclInProgress)
+      fail(fmt::format("NCCL reported an asynchronous error: {} {}", ncclGetErrorString(async),
+                       ncclGetLastError(comm_)));
+    if (pending_.empty()) continue;
+    const double waited =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - pending_.front().enqueued).count();
+    if (waited > timeout_seconds_)
+      fail(fmt::format("NCCL {} in a group of {} ranks has not completed after {:.0f} s (DELREC_NCCL_TIMEOUT): a "
+                       "peer rank died, hangs, or takes another path through the program",
+                       pending_.front().what, size_, waited));
+  }
+}
+
+void NcclCommunicator::fail(const std::string& reason) {
+  std::fprintf(stderr, "delrec: rank %d (cuda:%d): %s; aborting the NCCL communicator and the job\n", world_rank(),
+               device_, reason.c_str());
+  std::fflush(stderr);
+  ncclCommAbort(comm_);  // releases the kernels that wait on the lost peers
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  std::abort();  // MPI_Abort does not return; this keeps [[noreturn]] true without it
 }
 
 NcclCommunicator::~NcclCommunicator() {
+  if (watchdog_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    watchdog_.join();
+    for (const auto& p : pending_) cudaEventDestroy(p.done);
+  }
   if (comm_ == nullptr) return;
   // Destructors must not throw: report and go on.
   ncclResult_t result = ncclCommDestroy(comm_);
@@ -102,6 +171,7 @@ void NcclCommunicator::all_reduce(torch::Tensor& tensor, ReduceOp op) {
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream(tensor.device().index()).stream();
   DELREC_NCCL_CHECK(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type(tensor),
                                   nccl_op(tensor, op), comm_, stream));
+  track("all_reduce", stream);
 }
 
 torch::Tensor NcclCommunicator::all_gather(const torch::Tensor& tensor) {
@@ -114,6 +184,7 @@ torch::Tensor NcclCommunicator::all_gather(const torch::Tensor& tensor) {
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream(input.device().index()).stream();
   DELREC_NCCL_CHECK(
       ncclAllGather(input.data_ptr(), output.data_ptr(), input.numel(), nccl_type(input), comm_, stream));
+  track("all_gather", stream);
   return output;
 }
 
@@ -130,6 +201,7 @@ torch::Tensor NcclCommunicator::reduce_scatter(const torch::Tensor& tensor, Redu
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream(input.device().index()).stream();
   DELREC_NCCL_CHECK(ncclReduceScatter(input.data_ptr(), output.data_ptr(), output.numel(), nccl_type(input),
                                       nccl_op(input, op), comm_, stream));
+  track("reduce_scatter", stream);
   return output;
 }
 
@@ -141,6 +213,7 @@ void NcclCommunicator::broadcast(torch::Tensor& tensor, int root) {
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream(tensor.device().index()).stream();
   DELREC_NCCL_CHECK(ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type(tensor), root,
                                   comm_, stream));
+  track("broadcast", stream);
 }
 
 void NcclCommunicator::barrier() {

@@ -14,17 +14,31 @@ ProcessGroup::ProcessGroup(MPI_Comm comm) : mpi_(comm) {}
 
 ProcessGroup::~ProcessGroup() = default;
 
-Communicator& ProcessGroup::backend(const torch::Tensor& tensor) {
-  if (!tensor.is_cuda()) return mpi_;
+void ProcessGroup::connect_device(int device_index) {
+  if (size() == 1) return;
 #ifdef DELREC_WITH_NCCL
-  if (!nccl_) nccl_ = std::make_unique<NcclCommunicator>(mpi_.comm(), tensor.device().index());
-  return *nccl_;
+  if (nccl_) {
+    if (nccl_device_ != device_index)
+      throw std::invalid_argument(fmt::format("process group already has an NCCL communicator on cuda:{}, not cuda:{}",
+                                              nccl_device_, device_index));
+    return;
+  }
+  nccl_ = std::make_unique<NcclCommunicator>(mpi_.comm(), device_index);
+  nccl_device_ = device_index;
 #else
   throw std::invalid_argument(fmt::format(
-      "a collective got a tensor on {}, but this delrec was built without CUDA; rebuild against a CUDA LibTorch "
-      "or keep the tensors on the CPU",
-      tensor.device().str()));
+      "cannot use cuda:{}: this delrec was built without CUDA; rebuild against a CUDA LibTorch", device_index));
 #endif
+}
+
+Communicator& ProcessGroup::backend(const torch::Tensor& tensor) {
+  if (!tensor.is_cuda()) return mpi_;
+  if (!nccl_)
+    throw std::logic_error(fmt::format(
+        "a collective got a tensor on {} but this group of {} ranks has no NCCL communicator; create the groups "
+        "with make_parallel_groups on the rank's device (it connects them up front)",
+        tensor.device().str(), size()));
+  return *nccl_;
 }
 
 void ProcessGroup::all_reduce(torch::Tensor& tensor, ReduceOp op) {

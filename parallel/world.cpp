@@ -1,12 +1,22 @@
 #include "parallel/world.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/version.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <stdexcept>
 #include <string>
 
 #include "parallel/mpi_check.h"
+
+#ifdef DELREC_WITH_NCCL  // built with CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#include <cuda_runtime_api.h>
+#include <nccl.h>
+#endif
 
 namespace delrec::parallel {
 namespace {
@@ -23,10 +33,19 @@ void ensure_mpi_initialized() {
   DELREC_MPI_CHECK(MPI_Finalized(&finalized));
   if (finalized) throw std::runtime_error("MPI was already finalised in this process; create the World earlier");
   if (initialized) return;
-  // Autograd may run collectives from its device threads (NCCL set-up), so ask for full thread support.
+  // The NCCL watchdog and background checkpoint writers call MPI from their own threads.
   int provided = 0;
   DELREC_MPI_CHECK(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided));
   std::atexit(finalize_mpi_at_exit);
+}
+
+// Makes this rank's GPU the current device before anything else touches CUDA: otherwise every rank of a node
+// would create a context on GPU 0 (memory lost there, and NCCL refuses two ranks of one communicator on one GPU).
+void bind_local_device() {
+#ifdef DELREC_WITH_NCCL  // built with CUDA
+  const torch::Device device = select_device();
+  if (device.is_cuda()) c10::cuda::set_device(device.index());
+#endif
 }
 
 }  // namespace
@@ -34,6 +53,31 @@ void ensure_mpi_initialized() {
 World::World() {
   ensure_mpi_initialized();
   group_ = std::make_shared<ProcessGroup>(MPI_COMM_WORLD);
+  bind_local_device();
+}
+
+World::Nodes World::nodes() const {
+  MPI_Comm node_comm;
+  DELREC_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank(), MPI_INFO_NULL, &node_comm));
+  int lowest = rank();  // the node's lowest world rank names the node
+  DELREC_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &lowest, 1, MPI_INT, MPI_MIN, node_comm));
+  DELREC_MPI_CHECK(MPI_Comm_free(&node_comm));
+  std::vector<int> lowest_of_rank(static_cast<size_t>(size()));
+  DELREC_MPI_CHECK(MPI_Allgather(&lowest, 1, MPI_INT, lowest_of_rank.data(), 1, MPI_INT, MPI_COMM_WORLD));
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int length = 0;
+  DELREC_MPI_CHECK(MPI_Get_processor_name(name, &length));
+  std::vector<char> names(static_cast<size_t>(size()) * MPI_MAX_PROCESSOR_NAME);
+  DELREC_MPI_CHECK(MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, names.data(), MPI_MAX_PROCESSOR_NAME,
+                                 MPI_CHAR, MPI_COMM_WORLD));
+  Nodes nodes;
+  std::map<int, int> index_of_lowest;
+  for (int r = 0; r < size(); ++r) {
+    auto [it, added] = index_of_lowest.emplace(lowest_of_rank[r], static_cast<int>(index_of_lowest.size()));
+    if (added) nodes.node_names.emplace_back(&names[static_cast<size_t>(lowest_of_rank[r]) * MPI_MAX_PROCESSOR_NAME]);
+    nodes.node_of_rank.push_back(it->second);
+  }
+  return nodes;
 }
 
 int local_rank() {
@@ -54,6 +98,32 @@ int local_rank() {
 torch::Device select_device() {
   if (!torch::cuda::is_available()) return torch::kCPU;
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank() % torch::cuda::device_count()));
+}
+
+std::string describe_build() {
+  std::string text = fmt::format("LibTorch {}.{}.{}", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH);
+#ifdef DELREC_WITH_NCCL
+  text += fmt::format(", CUDA {}.{} and NCCL {}.{}.{} compiled in", CUDART_VERSION / 1000, CUDART_VERSION % 1000 / 10,
+                      NCCL_MAJOR, NCCL_MINOR, NCCL_PATCH);
+#else
+  text += ", CPU only (no CUDA compiled in)";
+#endif
+  const int gpus = torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+  return text + fmt::format(", {} GPU{} visible", gpus, gpus == 1 ? "" : "s");
+}
+
+void abort_job_on_error(const std::string& message, int exit_code) {
+  int initialized = 0, finalized = 0;
+  if (MPI_Initialized(&initialized) != MPI_SUCCESS || !initialized) return;
+  if (MPI_Finalized(&finalized) != MPI_SUCCESS || finalized) return;
+  int size = 1, rank = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (size <= 1) return;
+  std::fprintf(stderr, "delrec: rank %d of %d failed: %s\ndelrec: ending every rank of the job (MPI_Abort)\n", rank,
+               size, message.c_str());
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, exit_code);
 }
 
 }  // namespace delrec::parallel

@@ -1,8 +1,11 @@
 #include "tests/test_support.h"
 
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <array>
+#include <fstream>
+#include <map>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -51,6 +54,41 @@ std::string metrics_without_timings(const std::string& jsonl) {
     out += j.dump() + "\n";
   }
   return out;
+}
+
+pid_t spawn(const std::string& command, const fs::path& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setsid();
+    const std::string redirected = "exec " + command + " > " + log.string() + " 2>&1";  // the leader is delrec
+    execl("/bin/sh", "sh", "-c", redirected.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+std::vector<pid_t> process_tree(pid_t root) {
+  std::multimap<pid_t, pid_t> children;  // parent -> child
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;  // exited meanwhile
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, the fields follow the last ')'.
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(line.substr(close + 1));
+    char state = 0;
+    pid_t parent = 0;
+    if (fields >> state >> parent) children.emplace(parent, static_cast<pid_t>(std::stol(name)));
+  }
+  std::vector<pid_t> tree = {root};
+  for (size_t i = 0; i < tree.size(); ++i) {
+    const auto [first, last] = children.equal_range(tree[i]);
+    for (auto it = first; it != last; ++it) tree.push_back(it->second);
+  }
+  return tree;
 }
 
 }  // namespace delrec::test

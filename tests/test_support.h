@@ -2,9 +2,12 @@
 // Shared test helpers: temporary directories, paths to ../shared and committed fixtures.
 #include <gtest/gtest.h>
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "core/util/error.h"
 
@@ -31,8 +34,21 @@ std::filesystem::path test_data_dir();
 // The built `delrec` executable, for end-to-end CLI tests.
 std::filesystem::path delrec_binary();
 
+// Environment prefix for shell commands that start ranks with mpirun: root may run them (CI runs as root), and no
+// GPU is visible, so that several ranks on a one-GPU machine never meet on it (NCCL refuses that) and the tests
+// run the same MPI-on-CPU path everywhere.
+inline const std::string kMpiEnv = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 CUDA_VISIBLE_DEVICES= ";
+
 // Runs a shell command, returns its exit code; stdout+stderr captured into *output when given.
 int run_command(const std::string& command, std::string* output = nullptr);
+
+// Starts `command` through /bin/sh in a process group of its own, its stdout and stderr to `log`; returns its pid
+// (the group's id). Reap it with waitpid.
+pid_t spawn(const std::string& command, const std::filesystem::path& log);
+
+// `root` and all its descendants, from /proc. Open MPI starts each rank in a process group of its own, so a signal
+// to the launcher's group would leave the ranks running; a node that dies takes every one of them.
+std::vector<pid_t> process_tree(pid_t root);
 
 // The lines of a metrics.jsonl text without their timings ("seconds", "forward_backward_seconds"): what two runs
 // of the same training must agree on byte for byte.

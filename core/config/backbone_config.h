@@ -35,14 +35,16 @@ struct ScratchBackboneConfig {
 
 struct BackboneConfig {
   std::string path;                 // Hugging Face checkpoint folder; empty = build the scratch model below
-  std::string dtype = "float32";    // compute dtype: float32 or bfloat16 (weights are cast on load)
+  std::string dtype = "auto";       // compute dtype: auto (bfloat16 on a GPU, float32 on a CPU), float32, bfloat16
   int64_t tp = 0;                   // tensor-parallel size; 0 = DELREC_TP from the environment, else 1
   ScratchBackboneConfig scratch;
 
   void describe(Schema& s) {
     s.field("path", path, "Hugging Face checkpoint folder; empty = a small Llama created from scratch in the run "
                           "directory (offline try-out, not real results)");
-    s.choice("dtype", dtype, {"float32", "bfloat16"}, "compute dtype of the backbone");
+    s.choice("dtype", dtype, {"auto", "float32", "bfloat16"},
+             "compute dtype of the frozen backbone weights (cast on load); auto = bfloat16 on a GPU, float32 on a "
+             "CPU. LoRA and the soft prompt train in float32 either way");
     s.field("tp", tp, "tensor-parallel size (ranks per model copy); 0 = DELREC_TP or 1", between(0, 4096));
     s.section("scratch", scratch, "the from-scratch backbone (path empty)");
   }

@@ -51,10 +51,15 @@ void ensure_backbone(const config::Recipe& recipe, const data::Dataset& dataset,
 Backbone load_backbone(const config::Recipe& recipe, const parallel::ParallelGroups& groups) {
   Backbone b;
   b.dir = backbone_dir(recipe);
-  const torch::Dtype dtype = recipe.backbone.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
-  b.model = llm::load_causal_lm(b.dir, groups.tp, dtype, parallel::select_device());
+  const torch::Device device = parallel::select_device();
+  b.model = llm::load_causal_lm(b.dir, groups.tp, backbone_dtype(recipe.backbone, device), device);
   b.tokenizer = llm::load_tokenizer(b.dir);
   return b;
+}
+
+torch::Dtype backbone_dtype(const config::BackboneConfig& config, const torch::Device& device) {
+  if (config.dtype == "auto") return device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
+  return config.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
 }
 
 int tensor_parallel_size(const config::Recipe& recipe) {

@@ -34,6 +34,9 @@ void ensure_backbone(const config::Recipe& recipe, const data::Dataset& dataset,
 // Loads the backbone on this rank's device in the recipe's dtype, split over groups.tp.
 Backbone load_backbone(const config::Recipe& recipe, const parallel::ParallelGroups& groups);
 
+// The compute dtype of backbone.dtype on `device` (auto: bfloat16 on a GPU, float32 on a CPU).
+torch::Dtype backbone_dtype(const config::BackboneConfig& config, const torch::Device& device);
+
 // backbone.tp, else DELREC_TP, else 1.
 int tensor_parallel_size(const config::Recipe& recipe);
 

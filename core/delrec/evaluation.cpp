@@ -10,6 +10,7 @@
 #include "core/delrec/soft_prompt.h"
 #include "core/llm/lora.h"
 #include "core/util/atomic_file.h"
+#include "core/util/fault_injection.h"
 
 namespace fs = std::filesystem;
 
@@ -48,6 +49,7 @@ eval::RankingMetrics llm_metrics(const config::Recipe& recipe, const data::Datas
 
 RunResults evaluate_run(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::CacheBatch& cache,
                         const parallel::ParallelGroups& groups) {
+  fail_point("evaluation");
   const RunLayout layout(recipe);
   RunResults results;
   results.dataset = dataset.name;

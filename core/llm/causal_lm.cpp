@@ -1,10 +1,7 @@
 #include "core/llm/causal_lm.h"
 
-#include <torch/version.h>
-
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "core/llm/checkpoint.h"
 #include "core/llm/rope.h"
@@ -110,16 +107,10 @@ torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::T
     return torch::ones({S, P + S}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(P + 1);
   };
   torch::Tensor out;  // (B, heads, S, d)
-#if TORCH_VERSION_MAJOR >= 2
   if (P == 0)
     out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, /*is_causal=*/true);
   else  // a boolean mask is true where attention is allowed
     out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/future().logical_not(), /*dropout_p=*/0.0);
-#else
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d));  // (B, h, S, P+S)
-  scores = scores.masked_fill(future(), -std::numeric_limits<float>::infinity());
-  out = torch::matmul(torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type()), v);
-#endif
   return proj("self_attn.o_proj")->forward(out.transpose(1, 2).reshape({B, S, local_heads_ * d}));
 }
 

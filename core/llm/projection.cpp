@@ -27,14 +27,15 @@ ProjectionImpl::ProjectionImpl(const ProjectionSpec& spec, std::shared_ptr<paral
 torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = spec_.column ? column_->forward(x) : row_->forward(x);
   if (!has_lora()) return y;
+  const torch::Tensor x32 = lora_input(x.to(torch::kFloat32));
   if (spec_.column) {
     // h = A x is replicated; entering the split region here sums dh over ranks in backward, which gives every
     // rank the full gradient of the replicated A.
-    torch::Tensor h = parallel::copy_to_tp_region(torch::matmul(lora_input(x), lora_a_.t()), tp_);  // (..., r)
-    return y + lora_scale_ * torch::matmul(h, lora_b_.t());                             // (..., row_count)
+    torch::Tensor h = parallel::copy_to_tp_region(torch::matmul(x32, lora_a_.t()), tp_);  // (..., r)
+    return (y + lora_scale_ * torch::matmul(h, lora_b_.t())).to(y.scalar_type());        // (..., row_count)
   }
-  torch::Tensor h = parallel::reduce_from_tp_region(torch::matmul(lora_input(x), lora_a_.t()), tp_);  // (..., r), summed
-  return y + lora_scale_ * torch::matmul(h, lora_b_.t());                                 // (..., out)
+  torch::Tensor h = parallel::reduce_from_tp_region(torch::matmul(x32, lora_a_.t()), tp_);  // (..., r), summed
+  return (y + lora_scale_ * torch::matmul(h, lora_b_.t())).to(y.scalar_type());            // (..., out)
 }
 
 torch::Tensor ProjectionImpl::lora_input(const torch::Tensor& x) {
@@ -79,7 +80,7 @@ void ProjectionImpl::sum_replica_gradients() {
 void ProjectionImpl::attach_lora(int64_t r, double scale) {
   const int64_t in = spec_.column ? spec_.in_features : spec_.in_features / tp_->size();
   const int64_t out = spec_.column ? spec_.row_count : spec_.out_features;
-  auto opts = torch::TensorOptions().dtype(dtype_).device(device_);
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
   torch::Tensor a = torch::empty({r, spec_.in_features}, opts);
   torch::nn::init::kaiming_uniform_(a, std::sqrt(5.0));
   if (!spec_.column) a = a.narrow(1, tp_->rank() * in, in).contiguous();  // every rank draws the same full A
@@ -106,8 +107,8 @@ void ProjectionImpl::load_lora(const SafetensorsFile& file, const std::string& k
     a = file.read_slice(ka, 1, tp_->rank() * local_in, local_in);
     b = file.read(kb);
   }
-  lora_a_ = register_parameter("lora_A", a.to(device_, dtype_));
-  lora_b_ = register_parameter("lora_B", b.to(device_, dtype_));
+  lora_a_ = register_parameter("lora_A", a.to(device_, torch::kFloat32));
+  lora_b_ = register_parameter("lora_B", b.to(device_, torch::kFloat32));
   lora_scale_ = scale;
   sum_replica_gradients();
 }

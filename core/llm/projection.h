@@ -6,6 +6,9 @@
 //   row-parallel base W (out, in), rank holds columns [rank*in/tp, (rank+1)*in/tp) of W and of A:
 //       y = sum_ranks x_local W_local^T + s * B (sum_ranks A_local x_local),  B (out, r) replicated
 // with s = alpha / r. Checkpoint tensors are read slice by slice, so a rank never holds the full weight.
+// The adapter's parameters (and so their gradients and optimizer state) are float32 whatever the base dtype, as
+// PEFT keeps them: a bfloat16 A or B would round away most small updates. The adapter path computes in float32 and
+// its sum with the base output is cast back to the base dtype.
 #include <torch/torch.h>
 
 #include <memory>

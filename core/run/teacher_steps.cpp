@@ -4,6 +4,7 @@
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/fault_injection.h"
 #include "core/util/sha256.h"
 
 namespace fs = std::filesystem;
@@ -34,6 +35,7 @@ teacher::CacheManifest write_teacher_cache(const config::Recipe& recipe, const d
   hash.update(read_file(teacher::default_checkpoint_path(recipe.teacher, recipe.run.out_dir)));
   teacher::CacheSpec spec{recipe.teacher.top_k, recipe.teacher.cache_train_prefixes, uint64_t(recipe.data.seed),
                           hash.hex_digest()};
+  fail_point("teacher_cache_write");
   for (int64_t s = world.rank(); s < shards; s += world.size()) {
     teacher::write_cache_shard(t, dataset, spec, s, shards, dir);
     spdlog::info("teacher cache: wrote {}", (dir / teacher::shard_file_name(s, shards)).string());

@@ -10,6 +10,7 @@
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/fault_injection.h"
 
 namespace fs = std::filesystem;
 
@@ -71,6 +72,7 @@ fs::path CheckpointStore::begin(int64_t step, parallel::Communicator* comm) {
 }
 
 fs::path CheckpointStore::publish(int64_t step) const {
+  fail_point("checkpoint_publish");
   const fs::path final_dir = step_dir(step), tmp = tmp_dir(step);
   nlohmann::json files = nlohmann::json::object();
   for (const auto& entry : fs::directory_iterator(tmp)) {

@@ -10,13 +10,11 @@
 namespace delrec {
 namespace {
 
-const std::string kRootOk = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
-
 std::string delrec() { return test::delrec_binary().string(); }
 
 TEST(LaunchCommandTest, DryRunPrintsTheMpirunCommandLine) {
   std::string output;
-  ASSERT_EQ(test::run_command("env -u SLURM_JOB_ID " + delrec() + " launch -n 2 --tp 2 --hosts a:1,b:1 --dry-run -- "
+  ASSERT_EQ(test::run_command("env -i PATH=\"$PATH\" " + delrec() + " launch -n 2 --tp 2 --hosts a:1,b:1 --dry-run -- "
                               "run 'my recipe.yaml'",
                               &output),
             0)
@@ -26,6 +24,27 @@ TEST(LaunchCommandTest, DryRunPrintsTheMpirunCommandLine) {
                         " run 'my recipe.yaml'"),
             std::string::npos)
       << output;
+}
+
+// Ranks on other hosts start with the environment ssh or the batch system gives them: NCCL's interface choice, the
+// site's GPU assignment, the library path and delrec's own settings must be passed along explicitly.
+TEST(LaunchCommandTest, ForwardsNcclCudaLibraryAndDelrecVariablesToEveryRank) {
+  std::string output;
+  ASSERT_EQ(test::run_command("env -i PATH=\"$PATH\" HOME=/root UNRELATED=1 NCCL_SOCKET_IFNAME=ib0 NCCL_DEBUG=WARN "
+                              "CUDA_VISIBLE_DEVICES=0,1 LD_LIBRARY_PATH=/opt/lib DELREC_LOG_LEVEL=debug DELREC_TP=8 " +
+                                  delrec() + " launch -n 2 --hosts a:1,b:1 --dry-run -- run r.yaml",
+                              &output),
+            0)
+      << output;
+  std::string binary = std::filesystem::canonical(test::delrec_binary()).string();
+  EXPECT_NE(output.find("--bind-to none -x DELREC_TP=1 -x CUDA_VISIBLE_DEVICES -x DELREC_LOG_LEVEL -x LD_LIBRARY_PATH "
+                        "-x NCCL_DEBUG -x NCCL_SOCKET_IFNAME " +
+                        binary + " run r.yaml"),
+            std::string::npos)
+      << output;
+  EXPECT_EQ(output.find("UNRELATED"), std::string::npos) << output;
+  EXPECT_EQ(output.find("HOME"), std::string::npos) << output;
+  EXPECT_EQ(output.find("DELREC_TP=8"), std::string::npos) << "--tp, not the caller's DELREC_TP, sets the ranks' TP";
 }
 
 TEST(LaunchCommandTest, OversubscribesWithAWarningWhenRanksExceedCores) {
@@ -61,12 +80,12 @@ TEST(LaunchCommandTest, TpThatDoesNotDivideTheRanksIsAUsageError) {
 
 TEST(LaunchCommandTest, RunsTheRanksAndReturnsTheirExitCode) {
   std::string output;
-  EXPECT_EQ(test::run_command("env -u SLURM_JOB_ID " + kRootOk + delrec() + " launch -n 2 -- --version", &output), 0)
+  EXPECT_EQ(test::run_command("env -u SLURM_JOB_ID " + test::kMpiEnv + delrec() + " launch -n 2 -- --version", &output), 0)
       << output;
   EXPECT_NE(output.find("delrec "), std::string::npos) << output;
   int direct = test::run_command(delrec() + " no-such-command", &output);
   ASSERT_NE(direct, 0);
-  EXPECT_EQ(test::run_command("env -u SLURM_JOB_ID " + kRootOk + delrec() + " launch -n 2 -- no-such-command",
+  EXPECT_EQ(test::run_command("env -u SLURM_JOB_ID " + test::kMpiEnv + delrec() + " launch -n 2 -- no-such-command",
                               &output),
             direct)
       << output;

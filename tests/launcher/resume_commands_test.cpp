@@ -24,8 +24,6 @@ namespace fs = std::filesystem;
 namespace delrec {
 namespace {
 
-const std::string kRootOk = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
-
 // The quickstart shrunk to seconds, with a checkpoint after every step.
 std::string quickstart(const fs::path& run, int ranks, int tp, bool async_save = false) {
   const std::string args = " quickstart run.out_dir=" + run.string() +
@@ -37,20 +35,8 @@ std::string quickstart(const fs::path& run, int ranks, int tp, bool async_save =
                            " stage2.ablation=false checkpoint.every_steps=1";
   const std::string bin = test::delrec_binary().string();
   if (ranks == 1) return bin + args;
-  return "env -u SLURM_JOB_ID " + kRootOk + bin + " launch -n " + std::to_string(ranks) + " --tp " +
+  return "env -u SLURM_JOB_ID " + test::kMpiEnv + bin + " launch -n " + std::to_string(ranks) + " --tp " +
          std::to_string(tp) + " --" + args;
-}
-
-// Starts `command` in its own process group; returns the group id.
-pid_t spawn(const std::string& command, const fs::path& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setsid();
-    const std::string redirected = "exec " + command + " > " + log.string() + " 2>&1";  // the leader is delrec
-    execl("/bin/sh", "sh", "-c", redirected.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
 }
 
 // The highest step logged so far in a stage's metrics.jsonl (0 when none).
@@ -61,32 +47,6 @@ int64_t logged_step(const fs::path& metrics) {
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) step = std::max<int64_t>(step, nlohmann::json::parse(line).value("step", int64_t{0}));
   return step;
-}
-
-// `root` and all its descendants, from /proc. Open MPI starts each rank in a process group of its own, so a signal
-// to the launcher's group would leave the ranks running; a node that dies takes every one of them.
-std::vector<pid_t> process_tree(pid_t root) {
-  std::multimap<pid_t, pid_t> children;  // parent -> child
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;  // exited meanwhile
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, the fields follow the last ')'.
-    const size_t close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream fields(line.substr(close + 1));
-    char state = 0;
-    pid_t parent = 0;
-    if (fields >> state >> parent) children.emplace(parent, static_cast<pid_t>(std::stol(name)));
-  }
-  std::vector<pid_t> tree = {root};
-  for (size_t i = 0; i < tree.size(); ++i) {
-    const auto [first, last] = children.equal_range(tree[i]);
-    for (auto it = first; it != last; ++it) tree.push_back(it->second);
-  }
-  return tree;
 }
 
 // Waits until `stage` has logged step `step`, then sends `signal`: SIGKILL to every process of the run (the
@@ -101,7 +61,7 @@ int interrupt_at(pid_t group, const fs::path& metrics, int64_t step, int signal)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (signal == SIGKILL) {
-    for (pid_t pid : process_tree(group)) kill(pid, SIGKILL);
+    for (pid_t pid : test::process_tree(group)) kill(pid, SIGKILL);
   } else {
     kill(group, signal);
   }
@@ -138,7 +98,7 @@ TEST_P(ResumeCommands, KilledAtARandomStepResumesToTheSameBytes) {
   SCOPED_TRACE(::testing::Message() << "kill -9 after " << c.stage << " step " << step);
   std::cout << "kill -9 after " << c.stage << " step " << step << " of " << c.last_step << " on " << c.ranks
             << " ranks, TP " << c.tp << (c.async_save ? ", asynchronous saves" : "") << std::endl;
-  const pid_t group = spawn(quickstart(dir / "cut", c.ranks, c.tp, c.async_save), dir / "cut.log");
+  const pid_t group = test::spawn(quickstart(dir / "cut", c.ranks, c.tp, c.async_save), dir / "cut.log");
   ASSERT_NE(interrupt_at(group, dir / "cut" / c.stage / "metrics.jsonl", step, SIGKILL), -2)
       << "the run ended before the kill point:\n" << read_file(dir / "cut.log");
   ASSERT_EQ(test::run_command(quickstart(dir / "cut", c.ranks, c.tp, c.async_save), &out), 0) << out;
@@ -158,7 +118,7 @@ TEST(ResumeCommands, SigtermSavesExitsWithTheRequeueStatusAndResumes) {
   test::TempDir dir;
   std::string out;
   ASSERT_EQ(test::run_command(quickstart(dir / "straight", 1, 1), &out), 0) << out;
-  const pid_t group = spawn(quickstart(dir / "cut", 1, 1), dir / "cut.log");
+  const pid_t group = test::spawn(quickstart(dir / "cut", 1, 1), dir / "cut.log");
   EXPECT_EQ(interrupt_at(group, dir / "cut/stage2/metrics.jsonl", 3, SIGTERM), 75) << read_file(dir / "cut.log");
   EXPECT_NE(read_file(dir / "cut.log").find("exit status 75 asks for a requeue"), std::string::npos)
       << read_file(dir / "cut.log");

@@ -12,8 +12,6 @@ namespace fs = std::filesystem;
 namespace delrec {
 namespace {
 
-const std::string kRootOk = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
-
 // Small enough for a test: fewer users, two teacher epochs, two steps per stage.
 std::string shrink() {
   return " data.synthetic.users=60 teacher.epochs=2 teacher.max_len=20 stage1.train.steps=2 "
@@ -73,7 +71,7 @@ TEST(RunCommands, RunOnTwoRanksWithTensorParallelism) {
   test::TempDir dir;
   const fs::path run = dir / "tp2";
   std::string out;
-  ASSERT_EQ(test::run_command("env -u SLURM_JOB_ID " + kRootOk + test::delrec_binary().string() +
+  ASSERT_EQ(test::run_command("env -u SLURM_JOB_ID " + test::kMpiEnv + test::delrec_binary().string() +
                                   " launch -n 2 --tp 2 -- quickstart run.out_dir=" + run.string() + shrink() +
                                   " stage2.ablation=false",
                               &out),

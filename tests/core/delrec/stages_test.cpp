@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -127,6 +128,36 @@ TEST_F(Stages, StageTwoKeepsTheSoftPromptAndItsAdapterReloadsToIdenticalScores) 
     const auto tokens = encoder.encode(e, prompt::Task::kRecommend);
     EXPECT_TRUE(torch::equal(score_example(backbone.model, soft, tokens, encoder),
                              score_example(reloaded.model, soft, tokens, encoder)));
+  }
+}
+
+// A bfloat16 backbone trains float32 adapters, as PEFT keeps them (a bfloat16 B would round away most small
+// updates), while the frozen weights stay bfloat16; its stage-2 losses follow a float32 run of the same 5 steps.
+TEST_F(Stages, BfloatBackboneTrainsFloat32AdaptersWithLossesNearFloat32) {
+  config::Recipe f32 = *recipe_, b16 = *recipe_;
+  f32.backbone.dtype = "float32";
+  b16.backbone.dtype = "bfloat16";
+  Backbone full = load_backbone(f32, single_groups()), half = load_backbone(b16, single_groups());
+  torch::manual_seed(3);
+  const torch::Tensor soft = torch::randn({3, 32}) * 0.02;
+  const StageOutcome ref = run_stage2({f32, *dataset_, *cache_, single_groups(), "test"}, full, soft,
+                                     dir_->path() / "stage2-f32");
+  const StageOutcome out = run_stage2({b16, *dataset_, *cache_, single_groups(), "test"}, half, soft,
+                                      dir_->path() / "stage2-bf16");
+  int adapters = 0;
+  for (const auto& p : half.model->named_parameters()) {
+    const bool lora = p.key().find("lora_") != std::string::npos;
+    adapters += lora;
+    EXPECT_EQ(p.value().scalar_type(), lora ? torch::kFloat32 : torch::kBFloat16) << p.key();
+    if (lora && p.value().grad().defined()) EXPECT_EQ(p.value().grad().scalar_type(), torch::kFloat32) << p.key();
+  }
+  EXPECT_GT(adapters, 0);
+  ASSERT_EQ(out.history.size(), 5u);
+  ASSERT_EQ(ref.history.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    const double a = out.history[i].losses.at("rec"), b = ref.history[i].losses.at("rec");
+    std::cout << "step " << i + 1 << ": loss bf16 " << a << ", float32 " << b << "\n";
+    EXPECT_LE(std::abs(a - b), 2e-2 * std::max(1.0, std::abs(b))) << "step " << i + 1 << ": bf16 " << a << ", f32 " << b;
   }
 }
 
