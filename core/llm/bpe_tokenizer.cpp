@@ -87,28 +87,9 @@ BpeTokenizer::BpeTokenizer(const fs::path& tokenizer_json) : source_(tokenizer_j
       ascii_only_nfc_ = true;
     }
 
-    // Pre-tokenizer: Sequence[Split(pattern, Isolated), ByteLevel(use_regex=false)].
-    const json& pre = j.at("pre_tokenizer");
-    const json steps = pre.value("type", "") == "Sequence" ? pre.at("pretokenizers") : json::array({pre});
-    bool byte_level = false;
-    for (const auto& step : steps) {
-      const std::string type = step.value("type", "");
-      if (type == "Split") {
-        DELREC_CHECK(step.value("behavior", "") == "Isolated" && !step.value("invert", false),
-                     "{}: Split pre-tokenizer must have behavior Isolated and invert false", source_);
-        const std::string regex = step.at("pattern").value("Regex", "");
-        split_ = SplitPattern::from_regex(regex);
-        DELREC_CHECK(split_.has_value(), "{}: split pattern {} is not one delrec implements (Llama-3's or Qwen2's)",
-                     source_, json(regex).dump());
-      } else if (type == "ByteLevel") {
-        DELREC_CHECK(!step.value("use_regex", true) && !step.value("add_prefix_space", false),
-                     "{}: ByteLevel pre-tokenizer with use_regex or add_prefix_space is not supported", source_);
-        byte_level = true;
-      } else {
-        throw Error(fmt::format("{}: pre-tokenizer type \"{}\" is not supported", source_, type));
-      }
-    }
-    DELREC_CHECK(split_ && byte_level, "{}: expected a Split pre-tokenizer followed by ByteLevel", source_);
+    pre_ = PreTokenizer::from_json(j.at("pre_tokenizer"), source_);
+    DELREC_CHECK(pre_.byte_level(), "{}: the pre-tokenizer has no ByteLevel step; delrec's BPE is byte-level only",
+                 source_);
     DELREC_CHECK(j.at("decoder").value("type", "") == "ByteLevel", "{}: decoder {} is not supported (ByteLevel only)",
                  source_, j.at("decoder").dump());
 
@@ -204,7 +185,7 @@ std::vector<int64_t> BpeTokenizer::encode(const std::string& text, bool add_spec
           hit = &t;
     }
     if (hit || pos == text.size()) {
-      for (const auto& piece : split_->split(text.substr(start, pos - start))) encode_piece(piece, &ids);
+      for (const auto& piece : pre_.split(text.substr(start, pos - start))) encode_piece(piece, &ids);
       if (!hit) break;
       ids.push_back(hit->id);
       pos += hit->content.size();

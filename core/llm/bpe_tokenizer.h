@@ -1,7 +1,7 @@
 #pragma once
-// Hugging Face tokenizer.json with a byte-level BPE model, the format of Llama-3 and Qwen2:
+// Hugging Face tokenizer.json with a byte-level BPE model, the format of Llama 3, Qwen2, GPT-2 and SmolLM2:
 //   1. added tokens (specials such as <|begin_of_text|>) are cut out of the text first, longest match first;
-//   2. the rest is split by the pre-tokenizer pattern (split_pattern.h);
+//   2. the rest is split by the pre-tokenizer (pre_tokenizer.h);
 //   3. each piece's UTF-8 bytes are mapped to printable characters (GPT-2's bytes_to_unicode) and merged by BPE,
 //      lowest merge rank first;
 //   4. the TemplateProcessing post-processor adds its special tokens (BOS) when asked.
@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/llm/split_pattern.h"
+#include "core/llm/pre_tokenizer.h"
 #include "core/llm/tokenizer.h"
 
 namespace delrec::llm {
@@ -46,7 +46,7 @@ class BpeTokenizer : public Tokenizer {
   std::unordered_map<std::string, int> merge_rank_;  // "left\nright" -> rank
   std::vector<AddedToken> added_;
   std::vector<int64_t> prefix_, suffix_;  // the single-sequence template around the text
-  std::optional<SplitPattern> split_;
+  PreTokenizer pre_;
   bool ignore_merges_ = false;
   bool ascii_only_nfc_ = false;  // normalizer NFC, applied only to text where it is the identity (ASCII)
   std::array<std::string, 256> byte_to_char_;  // UTF-8 of the printable character standing for each byte
