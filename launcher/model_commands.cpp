@@ -65,6 +65,7 @@ void verify(const fs::path& dir, int tp_size, const std::string& dtype_name) {
   llm::SafetensorsFile ref(dir / "reference.safetensors");
   const torch::Dtype dtype = dtype_name == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
   llm::CausalLm model = llm::load_causal_lm(dir, groups.tp, dtype, device);
+  model->eval();  // inference as transformers computes the reference: no LoRA dropout
   const torch::Tensor ids = ref.read("input_ids").to(device);
   auto full = [&](const torch::Tensor& local) { return parallel::gather_from_tp_region(local, groups.tp); };
 
