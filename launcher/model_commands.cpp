@@ -29,12 +29,13 @@ double relative_error(const torch::Tensor& out, const torch::Tensor& ref) {
 // The tolerance on one tensor's relative error against Hugging Face's float32 reference. float32 must agree to
 // rounding: 1e-5 for outputs, 1e-4 for gradients. bfloat16 (8 bits of mantissa) drifts by design, and how far
 // depends on the model: when the reference records how far transformers' own bfloat16 run lands
-// (bf16_error.<name>, tests/reference/hf_reference.py), delrec may be 1.5 times as far; otherwise 3e-2 for outputs
-// and 5e-2 for gradients (0.9-1.3e-2 measured on the two-layer fixtures: docs/models.md).
+// (bf16_error.<name>, tests/reference/hf_reference.py), delrec may be 1.5 times as far (at least 2^-8); otherwise
+// 3e-2 for outputs and 5e-2 for gradients (0.9-1.3e-2 measured on the two-layer fixtures: docs/models.md).
 double tolerance(const llm::SafetensorsFile& ref, const std::string& name, torch::Dtype dtype, bool gradient) {
   if (dtype != torch::kBFloat16) return gradient ? 1e-4 : 1e-5;
   const std::string recorded = "bf16_error." + name;
-  if (ref.contains(recorded)) return 1.5 * ref.read(recorded).item<double>();
+  // Never below one bfloat16 rounding step (2^-8): a lucky reference run must not make the check a coin toss.
+  if (ref.contains(recorded)) return std::max(1.5 * ref.read(recorded).item<double>(), 1.0 / 256);
   return gradient ? 5e-2 : 3e-2;
 }
 

@@ -29,6 +29,7 @@ TempDir::~TempDir() {
 }
 
 fs::path shared_dir() { return fs::path(DELREC_SHARED_DIR); }
+fs::path fixtures_dir() { return fs::path(DELREC_FIXTURES_DIR); }
 fs::path test_data_dir() { return fs::path(DELREC_TEST_DATA_DIR); }
 fs::path delrec_binary() { return fs::path(DELREC_BINARY); }
 

@@ -29,6 +29,9 @@ class TempDir {
 
 // ../shared beside the checkout (fixtures, MovieLens). Empty path when it is absent.
 std::filesystem::path shared_dir();
+// The Hugging Face fixtures (tiny-llama, tiny-qwen2, bpe-tokenizer, sp-tokenizer), made live by
+// tests/reference/make_fixtures.py when the tests are built.
+std::filesystem::path fixtures_dir();
 // tests/data: small fixture files committed with the tests.
 std::filesystem::path test_data_dir();
 // The built `delrec` executable, for end-to-end CLI tests.

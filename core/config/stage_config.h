@@ -112,9 +112,11 @@ struct Stage2Config {
 // Recipe section `eval`: the final evaluation.
 struct EvalConfig {
   int64_t max_users = 0;  // test users evaluated (the first N); 0 = all
+  bool zero_shot = true;   // also rank with the backbone as it is: no soft prompt, no adapter
 
   void describe(Schema& s) {
     s.field("max_users", max_users, "test users evaluated (the first N); 0 = all", at_least(0));
+    s.field("zero_shot", zero_shot, "also evaluate the backbone with no training (no soft prompt, no adapter)");
   }
 };
 

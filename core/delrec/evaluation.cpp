@@ -34,7 +34,7 @@ eval::RankingMetrics llm_metrics(const config::Recipe& recipe, const data::Datas
                                  const parallel::ParallelGroups& groups, const fs::path& adapter,
                                  const fs::path& soft_prompt_file) {
   Backbone backbone = load_backbone(recipe, groups);
-  llm::load_lora(backbone.model, adapter);
+  if (!adapter.empty()) llm::load_lora(backbone.model, adapter);
   torch::Tensor soft;
   if (!soft_prompt_file.empty()) soft = load_soft_prompt(soft_prompt_file, backbone.model);
   prompt::PromptEncoder encoder(recipe.prompt, recipe.teacher.model, soft.defined() ? soft.size(0) : 0,
@@ -57,6 +57,10 @@ RunResults evaluate_run(const config::Recipe& recipe, const data::Dataset& datas
   results.candidates = recipe.data.num_candidates;
   results.rows.push_back({prompt::teacher_display_name(recipe.teacher.model) + " (teacher)",
                           teacher_metrics(cache, results.users)});
+  if (recipe.eval.zero_shot) {
+    spdlog::info("eval: the LLM zero-shot (no soft prompt, no adapter) on {} test users", results.users);
+    results.rows.push_back({"LLM zero-shot", llm_metrics(recipe, dataset, groups, {}, {})});
+  }
   if (fs::exists(layout.ablation_adapter())) {
     spdlog::info("eval: LLM + LoRA without soft prompt on {} test users", results.users);
     results.rows.push_back({"LLM + LoRA, no soft prompt",

@@ -20,10 +20,11 @@ std::string shrink() {
 
 void expect_three_rows(const fs::path& run_dir) {
   const auto results = nlohmann::json::parse(read_file(run_dir / "eval/results.json"));
-  ASSERT_EQ(results.at("rows").size(), 3u) << results.dump();
+  ASSERT_EQ(results.at("rows").size(), 4u) << results.dump();
   EXPECT_EQ(results["rows"][0]["model"], "SASRec (teacher)");
-  EXPECT_EQ(results["rows"][1]["model"], "LLM + LoRA, no soft prompt");
-  EXPECT_EQ(results["rows"][2]["model"], "DELRec");
+  EXPECT_EQ(results["rows"][1]["model"], "LLM zero-shot");
+  EXPECT_EQ(results["rows"][2]["model"], "LLM + LoRA, no soft prompt");
+  EXPECT_EQ(results["rows"][3]["model"], "DELRec");
   for (const auto& row : results["rows"]) {
     EXPECT_EQ(row["examples"].get<int>(), 12);
     for (const char* k : {"HR@1", "HR@5", "NDCG@5", "HR@10", "NDCG@10"}) {
@@ -78,8 +79,8 @@ TEST(RunCommands, RunOnTwoRanksWithTensorParallelism) {
             0)
       << out;
   const auto results = nlohmann::json::parse(read_file(run / "eval/results.json"));
-  ASSERT_EQ(results.at("rows").size(), 2u) << results.dump();
-  EXPECT_EQ(results["rows"][1]["model"], "DELRec");
+  ASSERT_EQ(results.at("rows").size(), 3u) << results.dump();
+  EXPECT_EQ(results["rows"][2]["model"], "DELRec");
 }
 
 }  // namespace

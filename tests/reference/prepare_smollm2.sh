@@ -10,4 +10,4 @@ dir=$1 python=$2
 here=$(cd "$(dirname "$0")" && pwd)
 export HF_HUB_OFFLINE=1 TRANSFORMERS_VERBOSITY=error TQDM_DISABLE=1
 "$python" "$here/convert_smollm2.py" "$dir"
-[[ -f $dir/reference.safetensors ]] || "$python" "$here/hf_reference.py" "$dir"
+[[ -f $dir/reference.safetensors ]] || "$python" "$here/hf_reference.py" "$dir" --lora

@@ -27,9 +27,8 @@ Result score(llm::CausalLm& model, const test::ScoringCase& c) {
 }
 
 TEST(ScoringMpi, ScoresAndGradientsMatchSingleRankAtEveryTp) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-qwen2");
   for (const char* fixture : {"tiny-llama", "tiny-qwen2"}) {
-    const auto dir = test::shared_dir() / "fixtures" / fixture;
+    const auto dir = test::fixtures_dir() / fixture;
     auto single = parallel::make_parallel_groups(test::test_world(), 1);
     llm::CausalLm reference_model = llm::load_causal_lm(dir, single.tp);
     const test::ScoringCase c = test::scoring_case(dir, reference_model->config());

@@ -16,7 +16,7 @@ namespace {
 
 class ScoringFixture : public ::testing::TestWithParam<std::string> {
  protected:
-  std::filesystem::path dir() const { return test::shared_dir() / "fixtures" / GetParam(); }
+  std::filesystem::path dir() const { return test::fixtures_dir() / GetParam(); }
 };
 
 // d sum(out) / d inputs
@@ -25,7 +25,6 @@ std::vector<torch::Tensor> gradients(const torch::Tensor& out, const std::vector
 }
 
 TEST_P(ScoringFixture, CachedForwardEqualsFullForward) {
-  DELREC_REQUIRE_SHARED("fixtures/" + GetParam());
   llm::CausalLm model = llm::load_causal_lm(dir(), test::single_rank_tp());
   const test::ScoringCase c = test::scoring_case(dir(), model->config());
   torch::NoGradGuard no_grad;
@@ -54,7 +53,6 @@ TEST_P(ScoringFixture, CachedForwardEqualsFullForward) {
 }
 
 TEST_P(ScoringFixture, CachedForwardMatchesHuggingFace) {
-  DELREC_REQUIRE_SHARED("fixtures/" + GetParam());
   llm::CausalLm model = llm::load_causal_lm(dir(), test::single_rank_tp());
   llm::SafetensorsFile ref(dir() / "reference.safetensors");
   const torch::Tensor ids = ref.read("input_ids"), soft = ref.read("soft_prompt"), expected = ref.read("soft_logits");
@@ -72,7 +70,6 @@ TEST_P(ScoringFixture, CachedForwardMatchesHuggingFace) {
 }
 
 TEST_P(ScoringFixture, LikelihoodScoresEqualSeparateFullForwards) {
-  DELREC_REQUIRE_SHARED("fixtures/" + GetParam());
   llm::CausalLm model = llm::load_causal_lm(dir(), test::single_rank_tp());
   const test::ScoringCase c = test::scoring_case(dir(), model->config());
   torch::Tensor scores = likelihood_scores(model, prompt_embeddings(model, c.before, c.soft, c.after), c.candidates);
@@ -85,7 +82,6 @@ TEST_P(ScoringFixture, LikelihoodScoresEqualSeparateFullForwards) {
 }
 
 TEST_P(ScoringFixture, LabelScoresEqualFullForwardLogits) {
-  DELREC_REQUIRE_SHARED("fixtures/" + GetParam());
   llm::CausalLm model = llm::load_causal_lm(dir(), test::single_rank_tp());
   const test::ScoringCase c = test::scoring_case(dir(), model->config());
   torch::Tensor scores = label_scores(model, prompt_embeddings(model, c.before, c.soft, c.after), c.labels);
@@ -99,8 +95,7 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, ScoringFixture, ::testing::Values("tiny-llama
 
 // Gradients reach LoRA adapters through the cached keys and values of the prompt.
 TEST(Scoring, LikelihoodGradientsOfLoraEqualSeparateFullForwards) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-llama/lora_adapter");
-  const auto dir = test::shared_dir() / "fixtures/tiny-llama";
+  const auto dir = test::fixtures_dir() / "tiny-llama";
   llm::CausalLm model = llm::load_causal_lm(dir, test::single_rank_tp());
   llm::load_lora(model, dir / "lora_adapter");
   const test::ScoringCase c = test::scoring_case(dir, model->config());
@@ -114,8 +109,7 @@ TEST(Scoring, LikelihoodGradientsOfLoraEqualSeparateFullForwards) {
 }
 
 TEST(Scoring, BadInputIsAClearError) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-qwen2");
-  const auto dir = test::shared_dir() / "fixtures/tiny-qwen2";
+  const auto dir = test::fixtures_dir() / "tiny-qwen2";
   llm::CausalLm model = llm::load_causal_lm(dir, test::single_rank_tp());
   const test::ScoringCase c = test::scoring_case(dir, model->config());
   const int64_t V = model->config().vocab_size;

@@ -15,9 +15,8 @@ namespace delrec::llm {
 namespace {
 
 TEST(CausalLmMpi, ShardedModelMatchesHuggingFaceAtEveryTp) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-qwen2");
   for (const char* fixture : {"tiny-llama", "tiny-qwen2"}) {
-    const auto dir = test::shared_dir() / "fixtures" / fixture;
+    const auto dir = test::fixtures_dir() / fixture;
     SafetensorsFile ref(dir / "reference.safetensors");
     const torch::Tensor ids = ref.read("input_ids");
     for (int tp : test::tp_sizes()) {
@@ -38,8 +37,7 @@ TEST(CausalLmMpi, ShardedModelMatchesHuggingFaceAtEveryTp) {
 }
 
 TEST(CausalLmMpi, LoraSlicesGatherBackToThePeftAdapter) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-llama/lora_adapter");
-  const auto dir = test::shared_dir() / "fixtures/tiny-llama";
+  const auto dir = test::fixtures_dir() / "tiny-llama";
   SafetensorsFile peft(dir / "lora_adapter/adapter_model.safetensors");
   for (int tp : test::tp_sizes()) {
     auto groups = parallel::make_parallel_groups(test::test_world(), tp);
@@ -59,8 +57,7 @@ TEST(CausalLmMpi, LoraSlicesGatherBackToThePeftAdapter) {
 // One SGD step on LoRA adapters of every projection, split over TP ranks, gives the same adapter as on one rank;
 // tiny-qwen2 at TP 4 replicates its 2 key/value heads, so k/v adapter gradients must be summed over replicas.
 TEST(CausalLmMpi, LoraTrainingStepMatchesSingleRank) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-qwen2");
-  const auto dir = test::shared_dir() / "fixtures/tiny-qwen2";
+  const auto dir = test::fixtures_dir() / "tiny-qwen2";
   const torch::Tensor ids = SafetensorsFile(dir / "reference.safetensors").read("input_ids");
   const int64_t T = ids.size(1);
   LoraConfig config;

@@ -16,8 +16,7 @@ namespace {
 class FixtureModel : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FixtureModel, LogitsMatchHuggingFace) {
-  DELREC_REQUIRE_SHARED("fixtures/" + GetParam());
-  const auto dir = test::shared_dir() / "fixtures" / GetParam();
+  const auto dir = test::fixtures_dir() / GetParam();
   SafetensorsFile ref(dir / "reference.safetensors");
   CausalLm model = load_causal_lm(dir, test::single_rank_tp());
   torch::NoGradGuard no_grad;
@@ -25,8 +24,7 @@ TEST_P(FixtureModel, LogitsMatchHuggingFace) {
 }
 
 TEST_P(FixtureModel, SoftPromptLogitsLossAndGradientMatchHuggingFace) {
-  DELREC_REQUIRE_SHARED("fixtures/" + GetParam());
-  const auto dir = test::shared_dir() / "fixtures" / GetParam();
+  const auto dir = test::fixtures_dir() / GetParam();
   SafetensorsFile ref(dir / "reference.safetensors");
   CausalLm model = load_causal_lm(dir, test::single_rank_tp());
   const torch::Tensor ids = ref.read("input_ids");
@@ -45,8 +43,7 @@ TEST_P(FixtureModel, SoftPromptLogitsLossAndGradientMatchHuggingFace) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, FixtureModel, ::testing::Values("tiny-llama", "tiny-qwen2"));
 
 TEST(CausalLm, Bfloat16WeightsStayCloseToFloat32) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-qwen2");
-  const auto dir = test::shared_dir() / "fixtures/tiny-qwen2";
+  const auto dir = test::fixtures_dir() / "tiny-qwen2";
   SafetensorsFile ref(dir / "reference.safetensors");
   CausalLm model = load_causal_lm(dir, test::single_rank_tp(), torch::kBFloat16);
   torch::NoGradGuard no_grad;
@@ -56,12 +53,11 @@ TEST(CausalLm, Bfloat16WeightsStayCloseToFloat32) {
 }
 
 TEST(CausalLm, MismatchedCheckpointIsAClearError) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-qwen2");
-  ModelConfig config = load_model_config(test::shared_dir() / "fixtures/tiny-qwen2/config.json");
+  ModelConfig config = load_model_config(test::fixtures_dir() / "tiny-qwen2/config.json");
   config.intermediate_size = 64;
   CausalLm model(config, test::single_rank_tp(), torch::kFloat32, torch::kCPU);
   try {
-    model->load(test::shared_dir() / "fixtures/tiny-qwen2");
+    model->load(test::fixtures_dir() / "tiny-qwen2");
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("mlp.gate_proj.weight"), std::string::npos) << e.what();

@@ -14,8 +14,7 @@ namespace delrec::llm {
 namespace {
 
 TEST(Lora, FixtureAdapterMatchesPeftLogits) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-llama/lora_adapter");
-  const auto dir = test::shared_dir() / "fixtures/tiny-llama";
+  const auto dir = test::fixtures_dir() / "tiny-llama";
   SafetensorsFile ref(dir / "reference.safetensors");
   CausalLm model = load_causal_lm(dir, test::single_rank_tp());
   LoraConfig config = load_lora(model, dir / "lora_adapter");
@@ -25,8 +24,7 @@ TEST(Lora, FixtureAdapterMatchesPeftLogits) {
 }
 
 TEST(Lora, SaveThenLoadGivesIdenticalLogitsAndPeftLayout) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-llama/lora_adapter");
-  const auto dir = test::shared_dir() / "fixtures/tiny-llama";
+  const auto dir = test::fixtures_dir() / "tiny-llama";
   test::TempDir tmp;
   const torch::Tensor ids = SafetensorsFile(dir / "reference.safetensors").read("input_ids");
   CausalLm a = load_causal_lm(dir, test::single_rank_tp());
@@ -50,8 +48,7 @@ TEST(Lora, SaveThenLoadGivesIdenticalLogitsAndPeftLayout) {
 }
 
 TEST(Lora, FreshAdapterStartsAtZeroAndTrains) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-qwen2");
-  const auto dir = test::shared_dir() / "fixtures/tiny-qwen2";
+  const auto dir = test::fixtures_dir() / "tiny-qwen2";
   const torch::Tensor ids = SafetensorsFile(dir / "reference.safetensors").read("input_ids");
   CausalLm model = load_causal_lm(dir, test::single_rank_tp());
   torch::Tensor before;

@@ -9,8 +9,7 @@ namespace delrec::llm {
 namespace {
 
 TEST(ModelConfig, TinyLlamaFixture) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-llama/config.json");
-  ModelConfig c = load_model_config(test::shared_dir() / "fixtures/tiny-llama/config.json");
+  ModelConfig c = load_model_config(test::fixtures_dir() / "tiny-llama/config.json");
   EXPECT_EQ(c.model_type, "llama");
   EXPECT_EQ(c.vocab_size, 384);
   EXPECT_EQ(c.num_heads, 8);
@@ -23,8 +22,7 @@ TEST(ModelConfig, TinyLlamaFixture) {
 }
 
 TEST(ModelConfig, TinyQwen2FixtureHasBiasesAndTiedEmbeddings) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-qwen2/config.json");
-  ModelConfig c = load_model_config(test::shared_dir() / "fixtures/tiny-qwen2/config.json");
+  ModelConfig c = load_model_config(test::fixtures_dir() / "tiny-qwen2/config.json");
   EXPECT_EQ(c.model_type, "qwen2");
   EXPECT_TRUE(c.attention_bias);
   EXPECT_FALSE(c.o_bias);

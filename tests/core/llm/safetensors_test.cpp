@@ -127,8 +127,7 @@ TEST(Checkpoint, PickleFolderIsRefusedWithAdvice) {
 }
 
 TEST(Checkpoint, ShardedIndexResolvesEveryTensor) {
-  DELREC_REQUIRE_SHARED("fixtures/tiny-llama");
-  Checkpoint ck(test::shared_dir() / "fixtures/tiny-llama");
+  Checkpoint ck(test::fixtures_dir() / "tiny-llama");
   EXPECT_TRUE(ck.contains("lm_head.weight"));
   EXPECT_EQ(ck.info("model.embed_tokens.weight").shape, (std::vector<int64_t>{384, 64}));
   for (const auto& name : ck.names()) EXPECT_GT(ck.read(name).numel(), 0) << name;

@@ -11,8 +11,7 @@ namespace delrec {
 namespace {
 
 TEST(TokenizerCli, EncodeThenDecodeMatchesFixture) {
-  DELREC_REQUIRE_SHARED("fixtures/bpe-tokenizer");
-  const auto dir = test::shared_dir() / "fixtures/bpe-tokenizer";
+  const auto dir = test::fixtures_dir() / "bpe-tokenizer";
   const auto cases = nlohmann::json::parse(read_file(dir / "expected.json"));
   test::TempDir tmp;
   {
@@ -41,10 +40,9 @@ TEST(TokenizerCli, EncodeThenDecodeMatchesFixture) {
 }
 
 TEST(TokenizerCli, MalformedLineIsAUsageError) {
-  DELREC_REQUIRE_SHARED("fixtures/bpe-tokenizer");
   std::string out;
   EXPECT_EQ(test::run_command("echo 'not json' | " + test::delrec_binary().string() + " tokenizer encode " +
-                                  (test::shared_dir() / "fixtures/bpe-tokenizer").string(), &out), 2) << out;
+                                  (test::fixtures_dir() / "bpe-tokenizer").string(), &out), 2) << out;
   EXPECT_NE(out.find("stdin line 1"), std::string::npos) << out;
 }
 

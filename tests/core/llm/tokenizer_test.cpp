@@ -15,12 +15,11 @@ namespace delrec::llm {
 namespace {
 
 nlohmann::json expected(const std::string& fixture) {
-  return nlohmann::json::parse(read_file(test::shared_dir() / "fixtures" / fixture / "expected.json"));
+  return nlohmann::json::parse(read_file(test::fixtures_dir() / fixture / "expected.json"));
 }
 
 TEST(BpeTokenizer, MatchesHuggingFaceOnEveryFixtureString) {
-  DELREC_REQUIRE_SHARED("fixtures/bpe-tokenizer");
-  auto tok = load_tokenizer(test::shared_dir() / "fixtures/bpe-tokenizer");
+  auto tok = load_tokenizer(test::fixtures_dir() / "bpe-tokenizer");
   for (const auto& c : expected("bpe-tokenizer")) {
     const std::string text = c["text"];
     EXPECT_EQ(tok->encode(text, false), c["ids"].get<std::vector<int64_t>>()) << text;
@@ -32,13 +31,12 @@ TEST(BpeTokenizer, MatchesHuggingFaceOnEveryFixtureString) {
 }
 
 TEST(SentencePieceTokenizer, MatchesSentencePieceOnEveryFixtureString) {
-  DELREC_REQUIRE_SHARED("fixtures/sp-tokenizer");
   try {
     SentencePieceTokenizer::find_module();
   } catch (const Error& e) {
     GTEST_SKIP() << e.what();
   }
-  auto tok = load_tokenizer(test::shared_dir() / "fixtures/sp-tokenizer");
+  auto tok = load_tokenizer(test::fixtures_dir() / "sp-tokenizer");
   for (const auto& c : expected("sp-tokenizer")) {
     const std::string text = c["text"];
     const auto ids = c["ids"].get<std::vector<int64_t>>();
