@@ -58,8 +58,14 @@ BpeTokenizer::BpeTokenizer(const fs::path& tokenizer_json) : source_(tokenizer_j
     const json& model = j.at("model");
     DELREC_CHECK(model.value("type", "") == "BPE", "{}: model type \"{}\" is not supported (only BPE)", source_,
                  model.value("type", ""));
-    DELREC_CHECK(!model.value("byte_fallback", false), "{}: BPE with byte_fallback is not supported", source_);
     ignore_merges_ = model.value("ignore_merges", false);
+    byte_fallback_ = model.value("byte_fallback", false);
+    fuse_unk_ = model.value("fuse_unk", false);
+    for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
+      DELREC_CHECK(!model.contains(key) || model[key].is_null() || model[key] == "",
+                   "{}: BPE with {} is not supported", source_, key);
+    DELREC_CHECK(!model.contains("dropout") || model["dropout"].is_null() || model["dropout"] == 0.0,
+                 "{}: BPE dropout is for training; set \"dropout\" to null", source_);
     for (const auto& [token, id] : model.at("vocab").items()) vocab_[token] = id.get<int64_t>();
     int rank = 0;
     for (const auto& m : model.at("merges")) {
@@ -81,17 +87,19 @@ BpeTokenizer::BpeTokenizer(const fs::path& tokenizer_json) : source_(tokenizer_j
       vocab_[added_.back().content] = added_.back().id;
     }
 
-    const json& norm = j.value("normalizer", json());
-    if (!norm.is_null()) {
-      DELREC_CHECK(norm.value("type", "") == "NFC", "{}: normalizer {} is not supported", source_, norm.dump());
-      ascii_only_nfc_ = true;
+    normalizer_ = Normalizer::from_json(j.value("normalizer", json()), source_);
+    const json& pre = j.value("pre_tokenizer", json());
+    if (!pre.is_null()) pre_ = PreTokenizer::from_json(pre, source_);
+    byte_level_ = pre_.byte_level();
+    const json& decoder = j.value("decoder", json());
+    decoder_ = TokenDecoder::from_json(decoder, source_);
+    has_decoder_ = !decoder.is_null();
+    const json& unk = model.value("unk_token", json());
+    if (unk.is_string()) {
+      DELREC_CHECK(vocab_.count(unk.get<std::string>()), "{}: unk_token \"{}\" is not in the vocabulary", source_,
+                   unk.get<std::string>());
+      unk_id_ = vocab_.at(unk.get<std::string>());
     }
-
-    pre_ = PreTokenizer::from_json(j.at("pre_tokenizer"), source_);
-    DELREC_CHECK(pre_.byte_level(), "{}: the pre-tokenizer has no ByteLevel step; delrec's BPE is byte-level only",
-                 source_);
-    DELREC_CHECK(j.at("decoder").value("type", "") == "ByteLevel", "{}: decoder {} is not supported (ByteLevel only)",
-                 source_, j.at("decoder").dump());
 
     const json& post = j.value("post_processor", json());
     const json procs = post.is_null() ? json::array()
@@ -116,10 +124,7 @@ BpeTokenizer::BpeTokenizer(const fs::path& tokenizer_json) : source_(tokenizer_j
   for (const auto& [token, id] : vocab_) id_to_token_[id] = token;
   for (const auto& t : added_) is_special_[t.id] = t.special;
   const auto table = bytes_to_unicode();
-  for (int b = 0; b < 256; ++b) {
-    utf8_append(&byte_to_char_[b], table[b]);
-    char_to_byte_[table[b]] = static_cast<uint8_t>(b);
-  }
+  for (int b = 0; b < 256; ++b) utf8_append(&byte_to_char_[b], table[b]);
   if (!prefix_.empty()) bos_id_ = prefix_.front();
   // The end-of-text token is not part of tokenizer.json's structure; tokenizer_config.json names it.
   const fs::path config = tokenizer_json.parent_path() / "tokenizer_config.json";
@@ -133,20 +138,50 @@ BpeTokenizer::BpeTokenizer(const fs::path& tokenizer_json) : source_(tokenizer_j
   }
 }
 
-void BpeTokenizer::encode_piece(const std::string& piece, std::vector<int64_t>* ids) const {
-  std::string mapped;
-  std::vector<std::string> symbols;
-  for (unsigned char b : piece) {
-    mapped += byte_to_char_[b];
-    symbols.push_back(byte_to_char_[b]);
+// The symbols BPE starts from: byte-level, one printable character per byte; otherwise one per character, a
+// character missing from the vocabulary becoming its <0xXX> byte tokens (when all exist) or the unknown token.
+void BpeTokenizer::initial_symbols(const std::string& piece, std::vector<std::string>* symbols) const {
+  if (byte_level_) {
+    for (unsigned char b : piece) symbols->push_back(byte_to_char_[b]);
+    return;
   }
+  std::vector<char32_t> cps;
+  std::vector<size_t> offsets;
+  utf8_decode(piece, &cps, &offsets);
+  for (size_t i = 0; i < cps.size(); ++i) {
+    const std::string c = piece.substr(offsets[i], offsets[i + 1] - offsets[i]);
+    if (vocab_.count(c)) {
+      symbols->push_back(c);
+      continue;
+    }
+    std::vector<std::string> bytes;
+    for (unsigned char b : c) bytes.push_back(fmt::format("<0x{:02X}>", b));
+    const bool all_known =
+        byte_fallback_ && std::all_of(bytes.begin(), bytes.end(), [&](const std::string& t) { return vocab_.count(t); });
+    if (all_known) {
+      symbols->insert(symbols->end(), bytes.begin(), bytes.end());
+    } else {
+      DELREC_CHECK(unk_id_ >= 0, "{}: the character {} is not in the vocabulary and the model has no unk_token",
+                   source_, nlohmann::json(c).dump());
+      const std::string& unk = id_to_token_[unk_id_];
+      if (!(fuse_unk_ && !symbols->empty() && symbols->back() == unk)) symbols->push_back(unk);
+    }
+  }
+}
+
+void BpeTokenizer::encode_piece(const std::string& piece, std::vector<int64_t>* ids) const {
   if (ignore_merges_) {
-    auto it = vocab_.find(mapped);
+    std::string mapped;
+    if (byte_level_)
+      for (unsigned char b : piece) mapped += byte_to_char_[b];
+    auto it = vocab_.find(byte_level_ ? mapped : piece);
     if (it != vocab_.end()) {
       ids->push_back(it->second);
       return;
     }
   }
+  std::vector<std::string> symbols;
+  initial_symbols(piece, &symbols);
   // Merge the adjacent pair of lowest rank (leftmost on ties) until no pair has a rank.
   while (symbols.size() > 1) {
     int best = INT_MAX;
@@ -168,11 +203,6 @@ void BpeTokenizer::encode_piece(const std::string& piece, std::vector<int64_t>* 
 }
 
 std::vector<int64_t> BpeTokenizer::encode(const std::string& text, bool add_special) const {
-  if (ascii_only_nfc_) {
-    for (unsigned char c : text)
-      DELREC_CHECK(c < 0x80, "{}: this tokenizer normalizes text to NFC, which delrec applies only to ASCII text; "
-                   "normalize the text to NFC beforehand", source_);
-  }
   std::vector<int64_t> ids(add_special ? prefix_ : std::vector<int64_t>{});
   // Cut out added tokens, leftmost then longest first; split and BPE-encode the text between them.
   size_t start = 0, pos = 0;
@@ -185,7 +215,8 @@ std::vector<int64_t> BpeTokenizer::encode(const std::string& text, bool add_spec
           hit = &t;
     }
     if (hit || pos == text.size()) {
-      for (const auto& piece : pre_.split(text.substr(start, pos - start))) encode_piece(piece, &ids);
+      const std::string segment = normalizer_.apply(text.substr(start, pos - start));
+      for (const auto& piece : pre_.split(segment, /*at_start=*/start == 0)) encode_piece(piece, &ids);
       if (!hit) break;
       ids.push_back(hit->id);
       pos += hit->content.size();
@@ -199,29 +230,16 @@ std::vector<int64_t> BpeTokenizer::encode(const std::string& text, bool add_spec
 }
 
 std::string BpeTokenizer::decode(const std::vector<int64_t>& ids) const {
-  std::string bytes;
+  std::vector<std::string> tokens;
   for (int64_t id : ids) {
     DELREC_CHECK(id >= 0 && id < vocab_size() && !id_to_token_[id].empty(),
                  "token id {} is outside the vocabulary of {} ({})", id, vocab_size(), source_);
-    if (is_special_[id]) continue;
-    // A token whose characters all stand for bytes becomes those bytes; any other token is kept as written.
-    const std::string& token = id_to_token_[id];
-    std::vector<char32_t> cps;
-    std::vector<size_t> offsets;
-    utf8_decode(token, &cps, &offsets);
-    std::string piece;
-    bool all_bytes = true;
-    for (char32_t c : cps) {
-      auto it = char_to_byte_.find(c);
-      if (it == char_to_byte_.end()) {
-        all_bytes = false;
-        break;
-      }
-      piece.push_back(static_cast<char>(it->second));
-    }
-    bytes += all_bytes ? piece : token;
+    if (!is_special_[id]) tokens.push_back(id_to_token_[id]);
   }
-  return utf8_lossy(bytes);
+  if (has_decoder_) return decoder_.decode(std::move(tokens));
+  std::string text;  // no decoder: tokenizers joins the tokens with spaces
+  for (size_t i = 0; i < tokens.size(); ++i) text += (i ? " " : "") + tokens[i];
+  return text;
 }
 
 }  // namespace delrec::llm

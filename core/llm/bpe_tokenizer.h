@@ -1,18 +1,22 @@
 #pragma once
-// Hugging Face tokenizer.json with a byte-level BPE model, the format of Llama 3, Qwen2, GPT-2 and SmolLM2:
+// Hugging Face tokenizer.json with a BPE model: byte-level (Llama 3, Qwen2, GPT-2, SmolLM2) or over characters with
+// byte fallback (Llama 2 and Mistral's tokenizer.json):
 //   1. added tokens (specials such as <|begin_of_text|>) are cut out of the text first, longest match first;
-//   2. the rest is split by the pre-tokenizer (pre_tokenizer.h);
-//   3. each piece's UTF-8 bytes are mapped to printable characters (GPT-2's bytes_to_unicode) and merged by BPE,
-//      lowest merge rank first;
+//   2. each stretch between them is normalized (normalizer.h) and split by the pre-tokenizer (pre_tokenizer.h);
+//   3. each piece is merged by BPE, lowest merge rank first: byte-level, over its UTF-8 bytes mapped to printable
+//      characters (GPT-2's bytes_to_unicode); otherwise over its characters, a character missing from the
+//      vocabulary becoming its <0xXX> byte tokens (byte_fallback) or the unknown token;
 //   4. the TemplateProcessing post-processor adds its special tokens (BOS) when asked.
-// Decoding maps characters back to bytes.
+// Decoding leaves special tokens out and runs the decoder chain (token_decoder.h).
 #include <array>
 #include <filesystem>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "core/llm/normalizer.h"
 #include "core/llm/pre_tokenizer.h"
+#include "core/llm/token_decoder.h"
 #include "core/llm/tokenizer.h"
 
 namespace delrec::llm {
@@ -46,11 +50,18 @@ class BpeTokenizer : public Tokenizer {
   std::unordered_map<std::string, int> merge_rank_;  // "left\nright" -> rank
   std::vector<AddedToken> added_;
   std::vector<int64_t> prefix_, suffix_;  // the single-sequence template around the text
+  void initial_symbols(const std::string& piece, std::vector<std::string>* symbols) const;
+
+  Normalizer normalizer_;
   PreTokenizer pre_;
+  TokenDecoder decoder_;
+  bool has_decoder_ = false;
   bool ignore_merges_ = false;
-  bool ascii_only_nfc_ = false;  // normalizer NFC, applied only to text where it is the identity (ASCII)
+  bool byte_level_ = false;     // a ByteLevel pre-tokenizer: BPE over bytes
+  bool byte_fallback_ = false;  // characters missing from the vocabulary become <0xXX> tokens
+  bool fuse_unk_ = false;       // consecutive unknown tokens become one
+  int64_t unk_id_ = -1;         // the unknown token; -1 when the model has none
   std::array<std::string, 256> byte_to_char_;  // UTF-8 of the printable character standing for each byte
-  std::unordered_map<char32_t, uint8_t> char_to_byte_;
   int64_t bos_id_ = -1, eos_id_ = -1;
   std::string source_;
 };

@@ -21,6 +21,7 @@ PreTokenizer PreTokenizer::from_json(const json& spec, const std::string& source
 
 PreTokenizer::Step PreTokenizer::parse_step(const json& step, const std::string& source) {
   const std::string type = step.value("type", "");
+  Step s;
   if (type == "Split") {
     DELREC_CHECK(step.value("behavior", "") == "Isolated" && !step.value("invert", false),
                  "{}: Split pre-tokenizer must have behavior Isolated and invert false", source);
@@ -31,20 +32,59 @@ PreTokenizer::Step PreTokenizer::parse_step(const json& step, const std::string&
     DELREC_CHECK(split.has_value(),
                  "{}: split pattern {} is not one delrec implements (Llama 3's, Qwen2's or GPT-2's)", source,
                  json(regex).dump());
-    return {Step::Kind::kSplit, split};
+    s.kind = Step::Kind::kSplit;
+    s.pattern = split;
+    return s;
   }
-  if (type == "Digits") return {Step::Kind::kDigits, std::nullopt, step.value("individual_digits", false)};
+  if (type == "Digits") {
+    s.kind = Step::Kind::kDigits;
+    s.individual_digits = step.value("individual_digits", false);
+    return s;
+  }
   if (type == "ByteLevel") {
-    std::optional<SplitPattern> split;
-    if (step.value("use_regex", true)) split = SplitPattern::gpt2();
-    return {Step::Kind::kByteLevel, split, false, step.value("add_prefix_space", true)};
+    s.kind = Step::Kind::kByteLevel;
+    if (step.value("use_regex", true)) s.pattern = SplitPattern::gpt2();
+    s.add_prefix_space = step.value("add_prefix_space", true);
+    return s;
   }
-  throw Error(fmt::format("{}: pre-tokenizer \"{}\" is not supported (supported: Split, Digits, ByteLevel, Sequence)",
-                          source, type));
+  if (type == "Metaspace") {
+    s.kind = Step::Kind::kMetaspace;
+    s.replacement = step.value("replacement", std::string("\u2581"));
+    DELREC_CHECK(!s.replacement.empty(), "{}: Metaspace with an empty replacement", source);
+    // Older files say add_prefix_space (true: always); newer ones prepend_scheme.
+    const std::string scheme =
+        step.value("prepend_scheme", step.value("add_prefix_space", true) ? std::string("always") : "never");
+    DELREC_CHECK(scheme == "always" || scheme == "first" || scheme == "never",
+                 "{}: Metaspace prepend_scheme \"{}\" is not always, first or never", source, scheme);
+    s.add_prefix_space = scheme == "always";
+    s.prepend_first = scheme == "first";
+    s.split = step.value("split", true);
+    return s;
+  }
+  throw Error(fmt::format("{}: pre-tokenizer \"{}\" is not supported (supported: Split, Digits, ByteLevel, Metaspace, "
+                          "Sequence)", source, type));
 }
 
-void PreTokenizer::apply(const Step& step, const std::string& piece, std::vector<std::string>* out) {
+void PreTokenizer::apply(const Step& step, const std::string& piece, bool first, std::vector<std::string>* out) {
   switch (step.kind) {
+    case Step::Kind::kMetaspace: {
+      std::string s;
+      for (char c : piece) c == ' ' ? s += step.replacement : s += c;
+      const bool prepend = step.add_prefix_space || (step.prepend_first && first);
+      if (prepend && s.compare(0, step.replacement.size(), step.replacement) != 0) s = step.replacement + s;
+      if (!step.split) {
+        out->push_back(s);
+        return;
+      }
+      // A new piece at each replacement, which starts it (tokenizers' MergedWithNext).
+      size_t start = 0;
+      for (size_t at = s.find(step.replacement, 1); at != std::string::npos; at = s.find(step.replacement, at + 1)) {
+        out->push_back(s.substr(start, at - start));
+        start = at;
+      }
+      out->push_back(s.substr(start));
+      return;
+    }
     case Step::Kind::kSplit:
       for (auto& p : step.pattern->split(piece)) out->push_back(std::move(p));
       return;
@@ -77,12 +117,12 @@ void PreTokenizer::apply(const Step& step, const std::string& piece, std::vector
   }
 }
 
-std::vector<std::string> PreTokenizer::split(const std::string& text) const {
+std::vector<std::string> PreTokenizer::split(const std::string& text, bool at_start) const {
   std::vector<std::string> pieces;
   if (!text.empty()) pieces.push_back(text);
   for (const auto& step : steps_) {
     std::vector<std::string> next;
-    for (const auto& piece : pieces) apply(step, piece, &next);
+    for (size_t i = 0; i < pieces.size(); ++i) apply(step, pieces[i], at_start && i == 0, &next);
     pieces.clear();
     for (auto& p : next)
       if (!p.empty()) pieces.push_back(std::move(p));

@@ -1,6 +1,7 @@
 #pragma once
 // Text <-> token ids, matching the Hugging Face tokenizer of a checkpoint exactly. Two kinds:
-//   tokenizer.json   byte-level BPE (Llama-3, Qwen2): bpe_tokenizer.h
+//   tokenizer.json   BPE, byte-level (Llama 3, Qwen2, GPT-2, SmolLM2) or with byte fallback (Llama 2, Mistral):
+//                    bpe_tokenizer.h
 //   tokenizer.model  SentencePiece (Llama-2, Mistral): sentencepiece_tokenizer.h
 #include <cstdint>
 #include <filesystem>

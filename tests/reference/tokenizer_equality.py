@@ -8,6 +8,10 @@ FAMILY is the tokenizer.json to check:
   gpt2     GPT-2 style: ByteLevel(add_prefix_space, use_regex), trained here on a small corpus
   llama3   Llama 3 style: Split(Llama 3 pattern) + ByteLevel(use_regex false), trained here, BOS template
   qwen2    Qwen2 style: Split(Qwen2 pattern, single digits) + ByteLevel, NFC normalizer, trained here
+  llama2   Llama 2's tokenizer.json: normalizer Prepend("▁") + Replace(" " -> "▁"), no pre-tokenizer, BPE over
+           characters with byte_fallback, decoder Replace + ByteFallback + Fuse + Strip, BOS template; trained here
+  mistral  Mistral style: Metaspace(prepend_scheme first, split false), byte_fallback, the same decoder chain
+  metaspace  Metaspace(prepend_scheme always, split true), byte_fallback, decoder ByteFallback + Metaspace
 
 For each of N seeded strings (Unicode scripts, digits, runs of spaces, tabs and newlines, emoji, CJK, code,
 contractions, added tokens) it compares the ids of `delrec tokenizer encode` (with and without --add-special) and
@@ -57,9 +61,48 @@ def strings(n: int, specials: list, seed: int = 1234) -> list:
     return out[:n]
 
 
+def trained_metaspace(family: str, folder: Path) -> Path:
+    """A BPE over characters with <0xXX> byte tokens for what its 120-character alphabet lacks, as Llama 2 and
+    Mistral ship it in tokenizer.json."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
+    trainer = trainers.BpeTrainer(vocab_size=900, special_tokens=["<unk>", "<s>", "</s>"], limit_alphabet=120)
+    tok.train_from_iterator(strings(3000, [], seed=99) + WORDS * 20, trainer)
+    spec = json.loads(tok.to_str())
+    vocab = spec["model"]["vocab"]
+    for b in range(256):  # byte tokens after the learned ones
+        vocab.setdefault(f"<0x{b:02X}>", len(vocab))
+    llama_decoder = {"type": "Sequence", "decoders": [
+        {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "}, {"type": "ByteFallback"},
+        {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+    if family == "llama2":
+        spec["normalizer"] = {"type": "Sequence", "normalizers": [
+            {"type": "Prepend", "prepend": "\u2581"},
+            {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}
+        spec["pre_tokenizer"] = None
+        spec["decoder"] = llama_decoder
+    elif family == "mistral":
+        spec["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first",
+                                 "split": False}
+        spec["decoder"] = llama_decoder
+    else:
+        spec["decoder"] = {"type": "Sequence", "decoders": [
+            {"type": "ByteFallback"},
+            {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}]}
+    tok = Tokenizer.from_str(json.dumps(spec))
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    tok.save(str(folder / "tokenizer.json"))
+    return folder
+
+
 def trained(family: str, folder: Path) -> Path:
     """A small tokenizer.json of the family, trained with `tokenizers` on the word list (a real BPE, real merges)."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+    if family in ("llama2", "mistral", "metaspace"):
+        return trained_metaspace(family, folder)
 
     tok = Tokenizer(models.BPE())
     if family == "gpt2":
@@ -95,7 +138,7 @@ def delrec_lines(delrec: str, args: list, lines: list) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("delrec")
-    parser.add_argument("family", choices=["smollm2", "gpt2", "llama3", "qwen2"])
+    parser.add_argument("family", choices=["smollm2", "gpt2", "llama3", "qwen2", "llama2", "mistral", "metaspace"])
     parser.add_argument("dir", nargs="?", type=Path)
     parser.add_argument("--strings", type=int, default=3000)
     args = parser.parse_args()

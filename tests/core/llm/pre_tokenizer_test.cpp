@@ -38,16 +38,29 @@ TEST(PreTokenizer, DigitsThenByteLevelAsSmolLM2) {
   EXPECT_EQ(runs.split("ab123c٣٤"), (Pieces{"ab", "123", "c", "٣٤"}));  // Arabic-Indic digits are numbers too
 }
 
+TEST(PreTokenizer, MetaspaceReplacesSpacesPrependsAndSplits) {
+  const PreTokenizer first = parse(R"({"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first",
+                                       "split": true})");
+  EXPECT_EQ(first.split("Hello  big world"), (Pieces{"▁Hello", "▁", "▁big", "▁world"}));
+  EXPECT_EQ(first.split("after a special", /*at_start=*/false), (Pieces{"after", "▁a", "▁special"}));
+  const PreTokenizer whole = parse(R"({"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always",
+                                       "split": false})");
+  EXPECT_EQ(whole.split("a b", /*at_start=*/false), (Pieces{"▁a▁b"}));
+  EXPECT_EQ(whole.split("▁x"), (Pieces{"▁x"}));  // already there: not prepended twice
+}
+
 TEST(PreTokenizer, UnsupportedStepsAreRefusedByName) {
-  const std::string metaspace =
-      test::error_message([] { parse(R"({"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first"})"); });
-  EXPECT_NE(metaspace.find("t.json: pre-tokenizer \"Metaspace\" is not supported"), std::string::npos) << metaspace;
+  const std::string bert = test::error_message([] { parse(R"({"type": "BertPreTokenizer"})"); });
+  EXPECT_NE(bert.find("t.json: pre-tokenizer \"BertPreTokenizer\" is not supported"), std::string::npos) << bert;
   const std::string regex = test::error_message(
       [] { parse(R"({"type": "Split", "pattern": {"Regex": "\\d+"}, "behavior": "Isolated", "invert": false})"); });
   EXPECT_NE(regex.find("is not one delrec implements"), std::string::npos) << regex;
   const std::string removed = test::error_message(
       [] { parse(R"({"type": "Split", "pattern": {"String": " "}, "behavior": "Removed", "invert": false})"); });
   EXPECT_NE(removed.find("behavior Isolated"), std::string::npos) << removed;
+  const std::string scheme = test::error_message(
+      [] { parse(R"({"type": "Metaspace", "replacement": "▁", "prepend_scheme": "sometimes"})"); });
+  EXPECT_NE(scheme.find("prepend_scheme \"sometimes\" is not always, first or never"), std::string::npos) << scheme;
 }
 
 }  // namespace
