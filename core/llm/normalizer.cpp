@@ -1,5 +1,6 @@
 #include "core/llm/normalizer.h"
 
+#include "core/llm/utf8.h"
 #include "core/util/error.h"
 
 using nlohmann::json;
@@ -39,18 +40,9 @@ std::string Normalizer::apply(const std::string& text) const {
       case Step::Kind::kPrepend:
         if (!out.empty()) out = step.content + out;
         break;
-      case Step::Kind::kReplace: {
-        std::string replaced;
-        for (size_t at = 0;;) {
-          const size_t hit = out.find(step.pattern, at);
-          replaced.append(out, at, hit == std::string::npos ? std::string::npos : hit - at);
-          if (hit == std::string::npos) break;
-          replaced += step.content;
-          at = hit + step.pattern.size();
-        }
-        out = std::move(replaced);
+      case Step::Kind::kReplace:
+        out = replace_all(out, step.pattern, step.content);
         break;
-      }
       case Step::Kind::kAsciiOnly:
         for (unsigned char c : out)
           DELREC_CHECK(c < 0x80, "{}: this tokenizer normalizes text to {}, which delrec applies only to ASCII text "

@@ -17,17 +17,6 @@ int fallback_byte(const std::string& token) {
   return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
 
-std::string replace_all(const std::string& s, const std::string& pattern, const std::string& content) {
-  std::string out;
-  for (size_t at = 0;;) {
-    const size_t hit = s.find(pattern, at);
-    out.append(s, at, hit == std::string::npos ? std::string::npos : hit - at);
-    if (hit == std::string::npos) return out;
-    out += content;
-    at = hit + pattern.size();
-  }
-}
-
 // Whether `bytes` is well-formed UTF-8.
 bool valid_utf8(const std::string& bytes) { return utf8_lossy(bytes) == bytes; }
 
@@ -56,7 +45,11 @@ TokenDecoder TokenDecoder::from_json(const json& spec, const std::string& source
       s.kind = Step::Kind::kFuse;
     } else if (type == "Strip") {
       s.kind = Step::Kind::kStrip;
-      s.content = step.at("content").get<std::string>();
+      std::vector<char32_t> content;
+      std::vector<size_t> offsets;
+      utf8_decode(step.at("content").get<std::string>(), &content, &offsets);
+      DELREC_CHECK(content.size() == 1, "{}: Strip decoder content must be one character", source);
+      s.strip_char = content.front();
       s.start = step.value("start", 0);
       s.stop = step.value("stop", 0);
     } else if (type == "Metaspace") {
@@ -135,10 +128,7 @@ std::string TokenDecoder::decode(std::vector<std::string> tokens) const {
           std::vector<char32_t> cps;
           std::vector<size_t> offsets;
           utf8_decode(token, &cps, &offsets);
-          std::vector<char32_t> content;
-          std::vector<size_t> unused;
-          utf8_decode(step.content, &content, &unused);
-          const char32_t c = content.empty() ? U' ' : content.front();
+          const char32_t c = step.strip_char;
           size_t begin = 0, end = cps.size();
           while (begin < cps.size() && begin < static_cast<size_t>(step.start) && cps[begin] == c) ++begin;
           for (int i = 0; i < step.stop && end > begin && cps[end - 1] == c; ++i) --end;

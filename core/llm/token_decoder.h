@@ -28,7 +28,8 @@ class TokenDecoder {
  private:
   struct Step {
     enum class Kind { kByteLevel, kReplace, kByteFallback, kFuse, kStrip, kMetaspace } kind;
-    std::string pattern, content;  // Replace; Strip: content; Metaspace: pattern = the replacement
+    std::string pattern, content;  // Replace; Metaspace: pattern = the replacement
+    char32_t strip_char = U' ';    // Strip: the character removed
     int start = 0, stop = 0;       // Strip
     bool strip_first_space = true;  // Metaspace
   };

@@ -84,4 +84,15 @@ std::string utf8_lossy(const std::string& bytes) {
   return out;
 }
 
+std::string replace_all(const std::string& text, const std::string& pattern, const std::string& content) {
+  std::string out;
+  for (size_t at = 0;;) {
+    const size_t hit = text.find(pattern, at);
+    out.append(text, at, hit == std::string::npos ? std::string::npos : hit - at);
+    if (hit == std::string::npos) return out;
+    out += content;
+    at = hit + pattern.size();
+  }
+}
+
 }  // namespace delrec::llm

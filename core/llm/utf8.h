@@ -1,5 +1,5 @@
 #pragma once
-// UTF-8 helpers for the tokenizers.
+// Text helpers for the tokenizers.
 #include <string>
 #include <vector>
 
@@ -12,5 +12,7 @@ void utf8_append(std::string* out, char32_t cp);
 // Bytes that may hold malformed UTF-8 (a decode that ends mid-character) made valid: each malformed sequence
 // becomes U+FFFD, as Python's bytes.decode(errors="replace") and Rust's from_utf8_lossy do.
 std::string utf8_lossy(const std::string& bytes);
+// `text` with every occurrence of `pattern` (not empty) replaced by `content`, left to right.
+std::string replace_all(const std::string& text, const std::string& pattern, const std::string& content);
 
 }  // namespace delrec::llm
