@@ -3,9 +3,34 @@
 #include "core/llm/utf8.h"
 #include "core/util/error.h"
 
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
+
 using nlohmann::json;
 
 namespace delrec::llm {
+namespace {
+
+// `form` is NFC, NFKC, NFD or NFKD. ASCII text is returned as it is: every form leaves it unchanged.
+std::string normalize_form(const std::string& text, const std::string& form, const std::string& source) {
+  bool ascii = true;
+  for (unsigned char c : text) ascii = ascii && c < 0x80;
+  if (ascii) return text;
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* normalizer = form == "NFC"    ? icu::Normalizer2::getNFCInstance(status)
+                                       : form == "NFKC" ? icu::Normalizer2::getNFKCInstance(status)
+                                       : form == "NFD"  ? icu::Normalizer2::getNFDInstance(status)
+                                                        : icu::Normalizer2::getNFKDInstance(status);
+  DELREC_CHECK(U_SUCCESS(status), "{}: ICU has no {} normalizer ({})", source, form, u_errorName(status));
+  // Invalid UTF-8 sequences become U+FFFD.
+  icu::UnicodeString normalized = normalizer->normalize(icu::UnicodeString::fromUTF8(text), status);
+  DELREC_CHECK(U_SUCCESS(status), "{}: {} normalization failed ({})", source, form, u_errorName(status));
+  std::string out;
+  normalized.toUTF8String(out);
+  return out;
+}
+
+}  // namespace
 
 Normalizer Normalizer::from_json(const json& spec, const std::string& source) {
   Normalizer n;
@@ -23,11 +48,11 @@ Normalizer Normalizer::from_json(const json& spec, const std::string& source) {
       n.steps_.push_back({Step::Kind::kReplace, step["pattern"]["String"].get<std::string>(),
                           step.at("content").get<std::string>()});
       DELREC_CHECK(!n.steps_.back().pattern.empty(), "{}: Replace normalizer with an empty pattern", source);
-    } else if (type == "NFC" || type == "NFKC") {
-      n.steps_.push_back({Step::Kind::kAsciiOnly, type, ""});
+    } else if (type == "NFC" || type == "NFKC" || type == "NFD" || type == "NFKD") {
+      n.steps_.push_back({Step::Kind::kUnicodeForm, type, ""});
     } else {
-      throw Error(fmt::format("{}: normalizer \"{}\" is not supported (supported: Prepend, Replace, NFC and NFKC on "
-                              "ASCII text, Sequence)", source, type));
+      throw Error(fmt::format("{}: normalizer \"{}\" is not supported (supported: Prepend, Replace, NFC, NFKC, NFD, "
+                              "NFKD, Sequence)", source, type));
     }
   }
   return n;
@@ -43,11 +68,8 @@ std::string Normalizer::apply(const std::string& text) const {
       case Step::Kind::kReplace:
         out = replace_all(out, step.pattern, step.content);
         break;
-      case Step::Kind::kAsciiOnly:
-        for (unsigned char c : out)
-          DELREC_CHECK(c < 0x80, "{}: this tokenizer normalizes text to {}, which delrec applies only to ASCII text "
-                       "(where it changes nothing); normalize the text to {} beforehand", source_, step.pattern,
-                       step.pattern);
+      case Step::Kind::kUnicodeForm:
+        out = normalize_form(out, step.pattern, source_);
         break;
     }
   }

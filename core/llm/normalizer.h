@@ -3,8 +3,7 @@
 // pre-tokenized (as the tokenizers library does):
 //   Prepend  {prepend}            the string put in front of the text (Llama 2's "▁"); not in front of empty text
 //   Replace  {pattern: {String}, content}   every occurrence replaced (Llama 2: " " -> "▁")
-//   NFC, NFKC                     applied to ASCII text only, where both are the identity; other text is refused
-//                                 with a message (delrec carries no Unicode composition tables)
+//   NFC, NFKC, NFD, NFKD          Unicode normalization forms, computed by ICU (its Unicode tables)
 //   Sequence {normalizers: [...]} in order
 // Other normalizers, and Replace with a Regex pattern, are refused by name.
 #include <nlohmann/json.hpp>
@@ -22,8 +21,8 @@ class Normalizer {
 
  private:
   struct Step {
-    enum class Kind { kPrepend, kReplace, kAsciiOnly } kind;
-    std::string pattern, content;  // Prepend: content; Replace: pattern -> content; AsciiOnly: pattern = the name
+    enum class Kind { kPrepend, kReplace, kUnicodeForm } kind;
+    std::string pattern, content;  // Prepend: content; Replace: pattern -> content; UnicodeForm: pattern = the form
   };
   std::vector<Step> steps_;
   std::string source_;
