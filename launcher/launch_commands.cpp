@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/run/slurm_script.h"
 #include "core/util/error.h"
 #include "launcher/commands.h"
 #include "parallel/layout.h"
@@ -87,13 +88,13 @@ std::vector<std::string> mpirun_command_line(const LaunchArgs& args) {
   return argv;
 }
 
-std::string shell_quote(const std::string& arg) {
+// Words the shell would not interpret are shown bare, for a readable line; the others go through the one quoting
+// function the job scripts use.
+std::string shell_word(const std::string& arg) {
   if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@+")
                           == std::string::npos)
     return arg;
-  std::string quoted = "'";
-  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
+  return run::shell_quote(arg);
 }
 
 // The pid of mpirun, for the signal handler (a handler can only reach process-wide state).
@@ -140,7 +141,7 @@ int run_forwarding_signals(const std::vector<std::string>& argv) {
 
 std::string join_for_shell(const std::vector<std::string>& argv) {
   std::string line;
-  for (const auto& arg : argv) line += (line.empty() ? "" : " ") + shell_quote(arg);
+  for (const auto& arg : argv) line += (line.empty() ? "" : " ") + shell_word(arg);
   return line;
 }
 

@@ -92,4 +92,9 @@ std::vector<pid_t> process_tree(pid_t root) {
   return tree;
 }
 
+std::string small_quickstart_overrides() {
+  return " data.synthetic.users=60 teacher.epochs=2 teacher.max_len=20 stage1.train.steps=2 "
+         "stage2.train.steps=2 stage1.train.eval_examples=4 stage2.train.eval_examples=4 eval.max_users=12";
+}
+
 }  // namespace delrec::test

@@ -42,6 +42,10 @@ std::filesystem::path delrec_binary();
 // run the same MPI-on-CPU path everywhere.
 inline const std::string kMpiEnv = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 CUDA_VISIBLE_DEVICES= ";
 
+// Overrides that shrink the quickstart to seconds for end-to-end tests (fewer users, two teacher epochs, two steps
+// per stage), each preceded by a space.
+std::string small_quickstart_overrides();
+
 // Runs a shell command, returns its exit code; stdout+stderr captured into *output when given.
 int run_command(const std::string& command, std::string* output = nullptr);
 

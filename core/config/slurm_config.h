@@ -23,6 +23,7 @@ struct SlurmConfig {
   int64_t signal_lead_seconds = 300;  // the signal this many seconds before the time limit, to save and requeue
   std::vector<std::string> sbatch_options;  // extra sbatch options, e.g. ["--constraint=h100", "--exclusive"]
   std::vector<std::string> env;       // extra environment for the ranks, "NAME=value" (e.g. NCCL_IB_HCA=mlx5)
+  bool env_override_process = false;  // allow env names that take over the processes (LD_PRELOAD, PATH, ...)
 
   void describe(Schema& s) {
     s.field("nodes", nodes, "nodes to allocate", between(1, 100000));
@@ -42,6 +43,8 @@ struct SlurmConfig {
             between(10, 86400));
     s.field("sbatch_options", sbatch_options, "extra sbatch options, e.g. [--constraint=h100]");
     s.field("env", env, "extra environment for the ranks, NAME=value");
+    s.field("env_override_process", env_override_process,
+            "allow slurm.env names that change what the job runs (LD_PRELOAD, LD_LIBRARY_PATH, PATH, BASH_ENV, ...)");
   }
 };
 

@@ -128,11 +128,17 @@ class H5File {
   int64_t read_version_attribute() const {
     if (H5Aexists(id_, "format_version") <= 0) fail("the format_version attribute is missing");
     H5Id attr(check(H5Aopen(id_, "format_version", H5P_DEFAULT), "open format_version"), H5Aclose);
+    // One integer: an array-valued attribute would be read past the one-element buffer below.
+    H5Id space(check(H5Aget_space(attr), "read the dataspace of format_version"), H5Sclose);
+    H5Id type(check(H5Aget_type(attr), "read the type of format_version"), H5Tclose);
+    if (H5Sget_simple_extent_npoints(space) != 1 || H5Tget_class(type) != H5T_INTEGER)
+      fail("the format_version attribute is not one integer");
     int64_t version = 0;
     check(H5Aread(attr, H5T_NATIVE_INT64, &version), "read format_version");
     return version;
   }
 
+  static constexpr size_t kMaxElements = size_t(1) << 36;  // 64 Gi: far beyond any interaction log
   // A dataset's rank must be `rank` and its element type of class `type_class` (HDF5 would convert silently).
   template <class T>
   std::vector<T> read_array(const char* name, hid_t mem_type, H5T_class_t type_class, size_t rank,
@@ -142,8 +148,18 @@ class H5File {
     H5Id type(check(H5Dget_type(set), fmt::format("read the type of {}", name)), H5Tclose);
     if (dims.size() != rank || H5Tget_class(type) != type_class)
       fail(fmt::format("dataset {} has rank {} or the wrong element type (expected rank {})", name, dims.size(), rank));
+    // The file's own claims bound the allocation: the elements it declares must fit a sane size and be stored
+    // (datasets are written uncompressed), so a crafted 10^10-row header is an error, not 80 GB of zeros.
     size_t count = 1;
-    for (hsize_t d : dims) count *= d;
+    for (hsize_t d : dims) {
+      if (d != 0 && count > kMaxElements / d)
+        fail(fmt::format("dataset {} declares more than {} elements", name, kMaxElements));
+      count *= d;
+    }
+    const hsize_t stored = H5Dget_storage_size(set);
+    if (count > 0 && stored < count * H5Tget_size(type))
+      fail(fmt::format("dataset {} declares {} elements of {} bytes but stores only {} bytes", name, count,
+                       H5Tget_size(type), stored));
     std::vector<T> out(count);
     if (count > 0)
       check(H5Dread(set, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), fmt::format("read {}", name));

@@ -54,6 +54,11 @@ Backbone load_backbone(const config::Recipe& recipe, const parallel::ParallelGro
   const torch::Device device = parallel::select_device();
   b.model = llm::load_causal_lm(b.dir, groups.tp, backbone_dtype(recipe.backbone, device), device);
   b.tokenizer = llm::load_tokenizer(b.dir);
+  // A tokenizer with more ids than the model has embedding rows (a mismatched pair) would index past the table.
+  // Fewer is normal: many checkpoints pad the embedding to a round size.
+  DELREC_CHECK(b.tokenizer->vocab_size() <= b.model->config().vocab_size,
+               "{}: the tokenizer has {} token ids but the model's vocab_size is {}; the tokenizer and the weights do "
+               "not belong together", b.dir.string(), b.tokenizer->vocab_size(), b.model->config().vocab_size);
   return b;
 }
 

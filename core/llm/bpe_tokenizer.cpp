@@ -41,11 +41,23 @@ void parse_template(const json& proc, const std::string& source, std::vector<int
                  item.dump());
     const std::string name = item["SpecialToken"].at("id").get<std::string>();
     DELREC_CHECK(special.contains(name), "{}: template token \"{}\" is not in special_tokens", source, name);
-    for (const auto& id : special[name].at("ids")) (after ? suffix : prefix)->push_back(id.get<int64_t>());
+    for (const auto& id : special[name].at("ids")) {
+      DELREC_CHECK(id.is_number_integer(), "{}: template token \"{}\" has id {}, not an integer", source, name,
+                   id.dump());
+      (after ? suffix : prefix)->push_back(id.get<int64_t>());
+    }
   }
 }
 
 }  // namespace
+
+int64_t BpeTokenizer::checked_id(const json& id, const std::string& what) const {
+  DELREC_CHECK(id.is_number_integer(), "{}: {} has id {}, which is not an integer", source_, what, id.dump());
+  const int64_t value = id.get<int64_t>();
+  DELREC_CHECK(value >= 0 && value < kMaxTokenId, "{}: {} has id {}, outside [0, {})", source_, what, value,
+               kMaxTokenId);
+  return value;
+}
 
 BpeTokenizer::BpeTokenizer(const fs::path& tokenizer_json) : source_(tokenizer_json.string()) {
   json j;
@@ -66,24 +78,33 @@ BpeTokenizer::BpeTokenizer(const fs::path& tokenizer_json) : source_(tokenizer_j
                    "{}: BPE with {} is not supported", source_, key);
     DELREC_CHECK(!model.contains("dropout") || model["dropout"].is_null() || model["dropout"] == 0.0,
                  "{}: BPE dropout is for training; set \"dropout\" to null", source_);
-    for (const auto& [token, id] : model.at("vocab").items()) vocab_[token] = id.get<int64_t>();
+    for (const auto& [token, id] : model.at("vocab").items()) vocab_[token] = checked_id(id, "vocab entry " + token);
     int rank = 0;
     for (const auto& m : model.at("merges")) {
       // Older files write "left right", newer ones ["left", "right"].
+      std::string left, right;
       if (m.is_string()) {
         const std::string s = m.get<std::string>();
         const size_t space = s.find(' ');
         DELREC_CHECK(space != std::string::npos, "{}: merge \"{}\" has no space", source_, s);
-        merge_rank_.emplace(merge_key(s.substr(0, space), s.substr(space + 1)), rank++);
+        left = s.substr(0, space);
+        right = s.substr(space + 1);
       } else {
-        merge_rank_.emplace(merge_key(m.at(0).get<std::string>(), m.at(1).get<std::string>()), rank++);
+        left = m.at(0).get<std::string>();
+        right = m.at(1).get<std::string>();
       }
+      // As the tokenizers library: a merge whose parts or result are not tokens is an error, not a dead rule.
+      for (const std::string& t : {left, right, left + right})
+        DELREC_CHECK(vocab_.count(t), "{}: merge {} of \"{}\" and \"{}\" names \"{}\", which is not in the "
+                     "vocabulary (a damaged or mismatched tokenizer.json)", source_, rank, left, right, t);
+      merge_rank_.emplace(merge_key(left, right), rank++);
     }
     for (const auto& t : j.value("added_tokens", json::array())) {
       DELREC_CHECK(!t.value("lstrip", false) && !t.value("rstrip", false) && !t.value("single_word", false),
                    "{}: added token {} uses lstrip/rstrip/single_word, which is not supported", source_,
                    t.at("content").dump());
-      added_.push_back({t.at("content").get<std::string>(), t.at("id").get<int64_t>(), t.value("special", false)});
+      const std::string content = t.at("content").get<std::string>();
+      added_.push_back({content, checked_id(t.at("id"), "added token " + content), t.value("special", false)});
       vocab_[added_.back().content] = added_.back().id;
     }
 
@@ -119,12 +140,20 @@ BpeTokenizer::BpeTokenizer(const fs::path& tokenizer_json) : source_(tokenizer_j
 
   int64_t max_id = -1;
   for (const auto& kv : vocab_) max_id = std::max(max_id, kv.second);
+  // The id table is dense: ids far beyond the number of tokens would make it huge for nothing.
+  const int64_t dense_limit = 2 * int64_t(vocab_.size()) + 1024;
+  DELREC_CHECK(max_id < dense_limit, "{}: token id {} is far beyond the {} tokens of the vocabulary (ids must be "
+               "below {}); the file is damaged or not a tokenizer.json", source_, max_id, vocab_.size(), dense_limit);
   id_to_token_.assign(max_id + 1, "");
   is_special_.assign(max_id + 1, false);
   for (const auto& [token, id] : vocab_) id_to_token_[id] = token;
   for (const auto& t : added_) is_special_[t.id] = t.special;
   const auto table = bytes_to_unicode();
   for (int b = 0; b < 256; ++b) utf8_append(&byte_to_char_[b], table[b]);
+  for (const auto* ids : {&prefix_, &suffix_})
+    for (int64_t id : *ids)
+      DELREC_CHECK(id >= 0 && id <= max_id && !id_to_token_[size_t(id)].empty(),
+                   "{}: the post_processor template adds token id {}, which is not in the vocabulary", source_, id);
   if (!prefix_.empty()) bos_id_ = prefix_.front();
   // The end-of-text token is not part of tokenizer.json's structure; tokenizer_config.json names it.
   const fs::path config = tokenizer_json.parent_path() / "tokenizer_config.json";

@@ -1,5 +1,7 @@
 #include "core/llm/lora.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -7,6 +9,7 @@
 #include "core/llm/safetensors.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/fault_injection.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -141,9 +144,27 @@ void save_lora(CausalLm& model, const LoraConfig& config, const fs::path& dir, b
             {"inference_mode", true},
             {"modules_to_save", nullptr},
             {"base_model_name_or_path", nullptr}};
-  fs::create_directories(dir);
-  save_safetensors(dir / "adapter_model.safetensors", tensors, {{"format", "pt"}});
-  write_file_atomically(dir / "adapter_config.json", j.dump(2) + "\n");
+  // Published as a whole: both files are written into <dir>.tmp.<pid>, which is then renamed to <dir>. A kill
+  // leaves the old adapter or the new one (or, while an old one is replaced, none), never one file of a pair.
+  fs::path old;
+  if (fs::exists(dir)) {
+    old = dir;
+    old += ".old." + std::to_string(::getpid());
+    fs::remove_all(old);
+    fs::rename(dir, old);
+  }
+  try {
+    write_atomically(dir, [&](const fs::path& tmp) {
+      fs::create_directories(tmp);
+      save_safetensors(tmp / "adapter_model.safetensors", tensors, {{"format", "pt"}});
+      fail_point("adapter_write");
+      write_file_atomically(tmp / "adapter_config.json", j.dump(2) + "\n");
+    });
+  } catch (...) {
+    if (!old.empty()) fs::rename(old, dir);  // the old adapter stays as it was
+    throw;
+  }
+  if (!old.empty()) fs::remove_all(old);
 }
 
 }  // namespace delrec::llm

@@ -8,6 +8,7 @@
 #include "core/delrec/run_layout.h"
 #include "core/delrec/soft_prompt.h"
 #include "core/delrec/stages.h"
+#include "core/run/output_provenance.h"
 #include "core/run/teacher_steps.h"
 #include "core/teacher/train.h"
 #include "core/util/error.h"
@@ -69,14 +70,29 @@ data::Dataset dataset_step(const config::Recipe& recipe, parallel::ProcessGroup&
   return data::load_prepared(path);
 }
 
+// The outputs after the teacher's, which a refused one asks to delete too.
+std::vector<fs::path> llm_outputs(const config::Recipe& recipe) {
+  const stages::RunLayout layout(recipe);
+  return {layout.stage1(), layout.stage2(), layout.ablation(), layout.eval()};
+}
+
 void teacher_step(const config::Recipe& recipe, const data::Dataset& dataset, parallel::ProcessGroup& world) {
   const fs::path checkpoint = teacher::default_checkpoint_path(recipe.teacher, recipe.run.out_dir);
+  const fs::path cache = teacher_cache_dir(recipe);
+  std::vector<fs::path> after_teacher = llm_outputs(recipe);
+  after_teacher.insert(after_teacher.begin(), cache);
+  const Provenance made_from = teacher_provenance(recipe, dataset);
+  check_provenance(checkpoint, made_from, after_teacher);
+  // A cache from another teacher (teacher.model changed: another checkpoint file) is refused before training one.
+  const fs::path manifest = cache / "manifest.json";
+  check_provenance(manifest, Provenance{teacher_cache_recipe_keys(recipe), {}}, llm_outputs(recipe), true);
   if (fs::exists(checkpoint)) {
     spdlog::info("teacher: {} exists, skipping training", checkpoint.string());
   } else if (world.rank() == 0) {
     if (recipe.teacher.threads > 0) torch::set_num_threads(int(recipe.teacher.threads));
     const fs::path dir = checkpoint.parent_path();
     fs::create_directories(dir);
+    write_provenance(checkpoint, made_from);
     // The best checkpoint is kept aside until training ends: an existing checkpoint always means a finished
     // teacher, so a job killed mid-training trains again instead of using a half-trained one.
     fs::path partial = checkpoint;
@@ -88,11 +104,13 @@ void teacher_step(const config::Recipe& recipe, const data::Dataset& dataset, pa
                  outcome.epochs_run, outcome.best_valid_ndcg10);
   }
   world.barrier();
-  const fs::path cache = teacher_cache_dir(recipe);
-  if (fs::exists(cache / "manifest.json")) {
+  const Provenance cache_made_from = teacher_cache_provenance(recipe, dataset, checkpoint);
+  check_provenance(manifest, cache_made_from, llm_outputs(recipe));
+  if (fs::exists(manifest)) {
     spdlog::info("teacher cache: {} exists, skipping", cache.string());
     return;
   }
+  if (world.rank() == 0) write_provenance(manifest, cache_made_from);
   write_teacher_cache(recipe, dataset, load_trained_teacher(recipe, dataset), world);
 }
 
@@ -110,30 +128,59 @@ std::string inputs_fingerprint(const data::Dataset& dataset, const teacher::Cach
   return "dataset " + dataset.fingerprint + " teacher " + cache.teacher_sha256;
 }
 
+void ensure_backbone_with_provenance(const config::Recipe& recipe, const data::Dataset& dataset,
+                                     const parallel::ParallelGroups& groups) {
+  if (recipe.backbone.path.empty()) {
+    const fs::path dir = stages::backbone_dir(recipe);
+    const Provenance made_from = scratch_backbone_provenance(recipe, dataset);
+    check_provenance(dir, made_from, llm_outputs(recipe));
+    if (!fs::exists(dir) && groups.world->rank() == 0) write_provenance(dir, made_from);
+  }
+  stages::ensure_backbone(recipe, dataset, groups);
+}
+
 void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::CacheBatch& cache,
                const parallel::ParallelGroups& groups) {
   const stages::RunLayout layout(recipe);
-  const stages::StageInputs in{recipe, dataset, cache, groups, inputs_fingerprint(dataset, cache)};
-  stages::ensure_backbone(recipe, dataset, groups);
-  if (fs::exists(layout.soft_prompt())) {
+  const fs::path manifest = teacher_cache_dir(recipe) / "manifest.json";
+  const fs::path backbone_dir = stages::backbone_dir(recipe);
+  ensure_backbone_with_provenance(recipe, dataset, groups);
+  // Each stage checks its output's record, writes it before training, and ties its in-stage checkpoints to it.
+  auto start = [&](const fs::path& output, const Provenance& made_from, const std::vector<fs::path>& made_from_it) {
+    check_provenance(output, made_from, made_from_it);
+    const bool skip = fs::exists(output);
+    if (!skip && groups.world->rank() == 0) write_provenance(output, made_from);
+    groups.world->barrier();
+    return skip;
+  };
+  auto inputs = [&](const Provenance& made_from) {
+    return stages::StageInputs{recipe, dataset, cache, groups,
+                               inputs_fingerprint(dataset, cache) + " " + provenance_digest(made_from)};
+  };
+
+  const Provenance stage1 = llm_stage_provenance(recipe, dataset, "stage1", manifest, backbone_dir, {});
+  if (start(layout.soft_prompt(), stage1, {layout.stage2(), layout.eval()})) {
     spdlog::info("stage 1: {} exists, skipping", layout.soft_prompt().string());
   } else {
     stages::Backbone backbone = stages::load_backbone(recipe, groups);
-    stages::run_stage1(in, backbone, layout.stage1());
+    stages::run_stage1(inputs(stage1), backbone, layout.stage1());
   }
-  if (fs::exists(layout.adapter())) {
+  const Provenance stage2 =
+      llm_stage_provenance(recipe, dataset, "stage2", manifest, backbone_dir, layout.soft_prompt());
+  if (start(layout.adapter(), stage2, {layout.eval()})) {
     spdlog::info("stage 2: {} exists, skipping", layout.adapter().string());
   } else {
     stages::Backbone backbone = stages::load_backbone(recipe, groups);
     const torch::Tensor soft = stages::load_soft_prompt(layout.soft_prompt(), backbone.model);
-    stages::run_stage2(in, backbone, soft, layout.stage2());
+    stages::run_stage2(inputs(stage2), backbone, soft, layout.stage2());
   }
   if (!recipe.stage2.ablation) return;
-  if (fs::exists(layout.ablation_adapter())) {
+  const Provenance ablation = llm_stage_provenance(recipe, dataset, "stage2", manifest, backbone_dir, {});
+  if (start(layout.ablation_adapter(), ablation, {layout.eval()})) {
     spdlog::info("stage 2 without soft prompt: {} exists, skipping", layout.ablation_adapter().string());
   } else {
     stages::Backbone backbone = stages::load_backbone(recipe, groups);
-    stages::run_stage2(in, backbone, torch::Tensor(), layout.ablation());
+    stages::run_stage2(inputs(ablation), backbone, torch::Tensor(), layout.ablation());
   }
 }
 
@@ -165,7 +212,7 @@ PipelineResult run_pipeline(const config::Recipe& recipe, const parallel::World&
   const auto groups = parallel::make_parallel_groups(world, stages::tensor_parallel_size(recipe));
   teacher_step(recipe, result.dataset, all);
   if (until == Until::kTeacher) {
-    stages::ensure_backbone(recipe, result.dataset, groups);
+    ensure_backbone_with_provenance(recipe, result.dataset, groups);
     return result;
   }
   const teacher::CacheBatch cache = read_cache(recipe, result.dataset);

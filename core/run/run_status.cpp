@@ -44,7 +44,16 @@ std::vector<RunStepStatus> run_steps(const config::Recipe& recipe) {
     steps.push_back({"stage 2 without soft prompt", layout.ablation_adapter(), layout.ablation(),
                      layout.ablation() / "metrics.jsonl"});
   steps.push_back({"evaluation", layout.results_json(), {}, {}});
-  for (auto& step : steps) step.done = fs::exists(step.output);
+  for (auto& step : steps) {
+    step.done = fs::exists(step.output);
+    step.recorded = step.name != "prepare" && step.name != "evaluation";
+    if (!step.done || !step.recorded) continue;
+    try {
+      step.provenance = read_provenance(step.output);
+    } catch (const Error& e) {
+      step.provenance_problem = e.what();
+    }
+  }
   return steps;
 }
 
@@ -113,6 +122,22 @@ RunStatus read_run_status(const fs::path& run_dir) {
   return status;
 }
 
+namespace {
+
+// "dataset 1fe831ec2fd0, teacher checkpoint 9a0c3e1b77d2; teacher.model=sasrec teacher.lr=0.001 ..."
+std::string provenance_text(const RunStepStatus& step) {
+  if (!step.provenance_problem.empty()) return step.provenance_problem;
+  if (!step.provenance) return "(no provenance record: made by an older delrec, or copied in by hand)";
+  std::string out;
+  for (const auto& [name, digest] : step.provenance->inputs)
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", name, digest.substr(0, 12));
+  out += ";";
+  for (const auto& [key, value] : step.provenance->recipe) out += fmt::format(" {}={}", key, value);
+  return out;
+}
+
+}  // namespace
+
 std::string format_run_status(const RunStatus& s) {
   std::string out = fmt::format("run directory {}\n", s.run_dir.string());
   if (!s.resolved_recipe) out += "  (no recipe.resolved.yaml yet: expecting the default outputs)\n";
@@ -120,6 +145,7 @@ std::string format_run_status(const RunStatus& s) {
     const auto& step = s.steps[i];
     const char* mark = step.done ? "done" : (s.current && *s.current == i ? "next" : "    ");
     out += fmt::format("  [{}] {:<28} {}\n", mark, step.name, step.output.string());
+    if (step.done && step.recorded) out += "         made from: " + provenance_text(step) + "\n";
   }
   if (!s.current) {
     out += "finished\n";
@@ -159,7 +185,12 @@ std::string format_run_status(const RunStatus& s) {
 nlohmann::json run_status_json(const RunStatus& s) {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& step : s.steps)
-    steps.push_back({{"name", step.name}, {"output", step.output.string()}, {"done", step.done}});
+    steps.push_back({{"name", step.name},
+                     {"output", step.output.string()},
+                     {"done", step.done},
+                     {"provenance", step.provenance ? nlohmann::json{{"recipe", step.provenance->recipe},
+                                                                     {"inputs", step.provenance->inputs}}
+                                                    : nlohmann::json()}});
   nlohmann::json checkpoints = nlohmann::json::array();
   for (const auto& c : s.checkpoints)
     checkpoints.push_back({{"step", c.step}, {"dir", c.dir.string()}, {"latest", c.latest},

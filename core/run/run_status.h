@@ -2,7 +2,8 @@
 // What `delrec slurm status RUN_DIR` shows: how far a run directory has got, read from the files alone (it works on
 // a login node while the job runs, after it was preempted, or after it finished).
 //
-//   steps        each step's output (core/delrec/run_layout.h) and whether it exists
+//   steps        each step's output (core/delrec/run_layout.h), whether it exists, and its provenance record
+//                (core/run/provenance.h: the recipe keys and input digests it was made from)
 //   current      the first step whose output is missing: the stage in progress, or the next to run
 //   metrics      the last complete line of that stage's metrics.jsonl (else of the latest stage that has one)
 //   checkpoints  <stage dir>/checkpoints/step-NNNNNN/ of that stage, each verified against its manifest
@@ -16,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/run/provenance.h"
+
 namespace delrec::run {
 
 struct RunStepStatus {
@@ -24,6 +27,9 @@ struct RunStepStatus {
   std::filesystem::path stage_dir;  // where its metrics.jsonl and checkpoints/ live (empty: none)
   std::filesystem::path metrics;    // its metrics file (empty: none)
   bool done = false;
+  bool recorded = false;                 // its output carries a provenance record when done (not prepare, evaluation)
+  std::optional<Provenance> provenance;  // the record, when the output exists and has one
+  std::string provenance_problem;        // why the record could not be read, else empty
 };
 
 struct CheckpointStatus {
@@ -59,8 +65,9 @@ std::optional<nlohmann::json> last_json_line(const std::filesystem::path& path);
 std::string format_run_status(const RunStatus& status);
 
 // The same as one JSON object: {"run_dir", "finished", "current", "steps": [{"name", "output", "done"}],
-// "metrics", "metrics_file", "checkpoint_dir", "checkpoints": [{"step", "dir", "latest", "intact", "problem"}],
-// "partial_checkpoints", "results_table", "logs_dir", "logs"}.
+// (each step also has "provenance": {"recipe", "inputs"} or null), "metrics", "metrics_file", "checkpoint_dir",
+// "checkpoints": [{"step", "dir", "latest", "intact", "problem"}], "partial_checkpoints", "results_table",
+// "logs_dir", "logs"}.
 nlohmann::json run_status_json(const RunStatus& status);
 
 }  // namespace delrec::run

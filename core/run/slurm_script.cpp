@@ -1,6 +1,7 @@
 #include "core/run/slurm_script.h"
 
 #include <algorithm>
+#include <map>
 #include <regex>
 
 #include <fmt/ranges.h>
@@ -30,10 +31,31 @@ std::string checked_option(const std::string& key, const std::string& value) {
   return value;
 }
 
-void replace(std::string& text, const std::string& key, const std::string& value) {
-  const std::string placeholder = "{{" + key + "}}";
-  for (size_t at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size()))
-    text.replace(at, placeholder.size(), value);
+// Names whose value changes which code the job's shell, launcher or ranks run, rather than how they run it.
+bool takes_over_the_process(const std::string& name) {
+  static const char* const kNames[] = {"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "PATH", "BASH_ENV", "ENV",
+                                       "IFS", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND", "PS4", "PYTHONPATH",
+                                       "PYTHONSTARTUP", "OPAL_PREFIX", "HOME"};
+  for (const char* n : kNames)
+    if (name == n) return true;
+  return name.rfind("BASH_FUNC_", 0) == 0 || name.rfind("LD_", 0) == 0;
+}
+
+// The template rendered in one pass: each {{name}} of the template is replaced by its value, and a value is never
+// scanned again, so a value holding "{{launch_line}}" (or any placeholder) stays that text.
+std::string render(const std::string& tmpl, const std::map<std::string, std::string>& values) {
+  std::string out;
+  size_t at = 0;
+  for (size_t open = tmpl.find("{{"); open != std::string::npos; open = tmpl.find("{{", at)) {
+    const size_t close = tmpl.find("}}", open);
+    DELREC_CHECK(close != std::string::npos, "sbatch template: '{{{{' without '}}}}'");
+    const std::string name = tmpl.substr(open + 2, close - open - 2);
+    const auto it = values.find(name);
+    DELREC_CHECK(it != values.end(), "sbatch template: unknown placeholder {{{{{}}}}}", name);
+    out += tmpl.substr(at, open - at) + it->second;
+    at = close + 2;
+  }
+  return out + tmpl.substr(at);
 }
 
 std::string sbatch_lines(const config::Recipe& recipe, const fs::path& run_dir) {
@@ -80,6 +102,10 @@ std::string env_lines(const config::Recipe& recipe) {
     std::string name = entry.substr(0, eq);
     if (eq == std::string::npos || !std::regex_match(name, kEnvName))
       throw UsageError(fmt::format("slurm.env: '{}' must be NAME=value with NAME made of letters, digits and _", entry));
+    if (takes_over_the_process(name) && !recipe.slurm.env_override_process)
+      throw UsageError(fmt::format("slurm.env: {} changes which programs and libraries the job runs; set "
+                                   "slurm.env_override_process: true if that is what you mean",
+                                   name));
     lines.push_back("export " + name + "=" + shell_quote(entry.substr(eq + 1)));
   }
   std::string out;
@@ -105,6 +131,9 @@ std::string launch_line(const config::Recipe& recipe, const SlurmSubmission& sub
 }  // namespace
 
 std::string shell_quote(const std::string& text) {
+  // Bash strings cannot hold NUL: it would cut the word short.
+  if (text.find('\0') != std::string::npos)
+    throw UsageError(fmt::format("a value for the job script holds a NUL character: '{}'", text.c_str()));
   std::string out = "'";
   for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
@@ -120,24 +149,26 @@ std::string render_sbatch(const config::Recipe& recipe, const SlurmSubmission& s
   fs::path work_dir = fs::absolute(sub.work_dir);
   fs::path run_dir = fs::path(recipe.run.out_dir).is_absolute() ? fs::path(recipe.run.out_dir)
                                                                 : work_dir / recipe.run.out_dir;
-  std::string script = config::kSlurmTemplate;
-  replace(script, "sbatch_lines", sbatch_lines(recipe, run_dir.lexically_normal()));
   std::string comment = fs::absolute(sub.recipe_path).string();
   for (char& c : comment) if (c == '\n' || c == '\r') c = ' ';  // a comment line must stay one line
-  replace(script, "recipe_comment", comment);
-  replace(script, "signal_note",
-          uses_srun(recipe)
-              ? fmt::format("Slurm sends SIG{} to every rank {} s before the time limit.", recipe.slurm.signal,
-                            recipe.slurm.signal_lead_seconds)
-              : fmt::format("Slurm sends SIG{} to this shell {} s before the time limit; it passes\n# the "
-                            "signal to mpirun, which forwards it to every rank.",
-                            recipe.slurm.signal, recipe.slurm.signal_lead_seconds));
-  replace(script, "signal", recipe.slurm.signal);
-  replace(script, "requeue_exit_code", std::to_string(kExitRequeue));
-  replace(script, "run_dir", shell_quote(run_dir.lexically_normal().string()));
-  replace(script, "work_dir", shell_quote(work_dir.string()));
-  replace(script, "env_lines", env_lines(recipe));
-  replace(script, "launch_line", launch_line(recipe, sub));
+  const std::map<std::string, std::string> values = {
+      {"sbatch_lines", sbatch_lines(recipe, run_dir.lexically_normal())},
+      {"recipe_comment", comment},
+      {"signal_note",
+       uses_srun(recipe)
+           ? fmt::format("Slurm sends SIG{} to every rank {} s before the time limit.", recipe.slurm.signal,
+                         recipe.slurm.signal_lead_seconds)
+           : fmt::format("Slurm sends SIG{} to this shell {} s before the time limit; it passes\n# the "
+                         "signal to mpirun, which forwards it to every rank.",
+                         recipe.slurm.signal, recipe.slurm.signal_lead_seconds)},
+      {"signal", recipe.slurm.signal},
+      {"requeue_exit_code", std::to_string(kExitRequeue)},
+      {"run_dir", shell_quote(run_dir.lexically_normal().string())},
+      {"work_dir", shell_quote(work_dir.string())},
+      {"env_lines", env_lines(recipe)},
+      {"launch_line", launch_line(recipe, sub)},
+  };
+  const std::string script = render(config::kSlurmTemplate, values);
   return script;
 }
 

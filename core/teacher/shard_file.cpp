@@ -128,9 +128,12 @@ ShardReader::~ShardReader() {
 std::vector<int64_t> ShardReader::shape(const std::string& name) const {
   Handle set{check(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), path_, "open array " + name), H5Dclose};
   Handle space{check(H5Dget_space(set.id), path_, "shape of " + name), H5Sclose};
+  // The rank first: the dimensions are read into a two-element array.
+  const int rank = check(H5Sget_simple_extent_ndims(space.id), path_, "rank of " + name);
+  DELREC_CHECK(rank == 1 || rank == 2, "teacher cache shard {}: array '{}' has rank {} (expected 1 or 2)",
+               path_.string(), name, rank);
   hsize_t dims[2] = {0, 0};
-  const int rank = check(H5Sget_simple_extent_dims(space.id, dims, nullptr), path_, "shape of " + name);
-  DELREC_CHECK(rank == 1 || rank == 2, "teacher cache shard {}: array '{}' has rank {}", path_.string(), name, rank);
+  check(H5Sget_simple_extent_dims(space.id, dims, nullptr), path_, "shape of " + name);
   return rank == 1 ? std::vector<int64_t>{int64_t(dims[0])} : std::vector<int64_t>{int64_t(dims[0]), int64_t(dims[1])};
 }
 
@@ -156,8 +159,21 @@ torch::Tensor ShardReader::read_rows(const std::string& name, int64_t begin, int
   return out;
 }
 
+// An attribute must hold one value of `type_class`: an array or another class would be read past (or
+// misread into) the one-value buffer.
+static void check_single(const std::filesystem::path& path, hid_t attr, H5T_class_t type_class,
+                         const std::string& name) {
+  Handle space{check(H5Aget_space(attr), path, "dataspace of attribute " + name), H5Sclose};
+  Handle type{check(H5Aget_type(attr), path, "type of attribute " + name), H5Tclose};
+  DELREC_CHECK(H5Sget_simple_extent_npoints(space.id) == 1 && H5Tget_class(type.id) == type_class &&
+                   (type_class != H5T_STRING || (H5Tis_variable_str(type.id) == 0 && H5Tget_size(type.id) <= 4096)),
+               "teacher cache shard {}: attribute '{}' is not a single {}; rebuild the cache (`delrec teacher cache "
+               "RECIPE`)", path.string(), name, type_class == H5T_STRING ? "short fixed-length string" : "integer");
+}
+
 int64_t ShardReader::int_attribute(const std::string& name) const {
   Handle attr{check(H5Aopen(file_, name.c_str(), H5P_DEFAULT), path_, "attribute " + name), H5Aclose};
+  check_single(path_, attr.id, H5T_INTEGER, name);
   int64_t value = 0;
   check(H5Aread(attr.id, H5T_NATIVE_INT64, &value), path_, "attribute " + name);
   return value;
@@ -165,6 +181,7 @@ int64_t ShardReader::int_attribute(const std::string& name) const {
 
 std::string ShardReader::string_attribute(const std::string& name) const {
   Handle attr{check(H5Aopen(file_, name.c_str(), H5P_DEFAULT), path_, "attribute " + name), H5Aclose};
+  check_single(path_, attr.id, H5T_STRING, name);
   Handle type{check(H5Aget_type(attr.id), path_, "attribute " + name), H5Tclose};
   std::string value(H5Tget_size(type.id), '\0');
   check(H5Aread(attr.id, type.id, value.data()), path_, "attribute " + name);

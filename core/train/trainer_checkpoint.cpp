@@ -251,12 +251,22 @@ bool Trainer::resume() {
     spdlog::info("{}: checkpoint written with TP {} x DP {}, resharded onto TP {} x DP {}", options_.label, old_tp,
                  old_dp, tp, groups_.dp->size());
   }
-  // Metrics of steps after the checkpoint belong to the interrupted attempt: drop them.
+  // Metrics of steps after the checkpoint belong to the interrupted attempt: drop them, and a line cut short by the
+  // kill (or a full disk) with them, so that the requeued job neither fails on it nor keeps it.
   if (rank == 0 && !options_.metrics_jsonl.empty() && fs::exists(options_.metrics_jsonl)) {
     std::istringstream in(read_file(options_.metrics_jsonl));
     std::string line, kept;
-    while (std::getline(in, line))
-      if (!line.empty() && json::parse(line).value("step", int64_t{0}) <= steps_done_) kept += line + "\n";
+    int64_t dropped = 0;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      const bool step_line = j.is_object() && j.contains("step") && j["step"].is_number_integer();
+      if (step_line && j["step"].get<int64_t>() <= steps_done_) kept += line + "\n";
+      else if (!step_line) ++dropped;
+    }
+    if (dropped > 0)
+      spdlog::warn("{}: dropped {} unreadable line(s) of {} (cut short by the interruption)", options_.label,
+                   dropped, options_.metrics_jsonl.string());
     write_file_atomically(options_.metrics_jsonl, kept);
   }
   groups_.world->barrier();

@@ -9,6 +9,7 @@
 //   checkpoint_publish   rank 0 publishing a checkpoint of a training stage
 //   evaluation           each rank at the start of the evaluation step
 //   teacher_cache_write  each rank before it writes its teacher-cache shards
+//   adapter_write        between the two files of a LoRA adapter (its weights written, its config not yet)
 // Unset (as in every real run), fail_point does nothing.
 namespace delrec {
 

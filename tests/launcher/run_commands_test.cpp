@@ -12,10 +12,9 @@ namespace fs = std::filesystem;
 namespace delrec {
 namespace {
 
-// Small enough for a test: fewer users, two teacher epochs, two steps per stage.
-std::string shrink() {
-  return " data.synthetic.users=60 teacher.epochs=2 teacher.max_len=20 stage1.train.steps=2 "
-         "stage2.train.steps=2 stage1.train.eval_examples=4 stage2.train.eval_examples=4 eval.max_users=12";
+std::string quickstart_command(const fs::path& run) {
+  return test::delrec_binary().string() + " quickstart run.out_dir=" + run.string() +
+         test::small_quickstart_overrides();
 }
 
 void expect_three_rows(const fs::path& run_dir) {
@@ -39,10 +38,7 @@ TEST(RunCommands, QuickstartRunsEveryStepThenSkipsThemAndEvalRepeatsTheTable) {
   test::TempDir dir;
   const fs::path run = dir / "q";
   std::string out;
-  ASSERT_EQ(test::run_command(test::delrec_binary().string() + " quickstart run.out_dir=" + run.string() + shrink(),
-                              &out),
-            0)
-      << out;
+  ASSERT_EQ(test::run_command(quickstart_command(run), &out), 0) << out;
   EXPECT_NE(out.find("DELRec"), std::string::npos) << out;
   for (const char* f : {"data.h5", "teacher/sasrec.pt", "teacher_cache/manifest.json", "backbone/config.json",
                         "backbone/tokenizer.json", "stage1/soft_prompt.safetensors", "stage1/metrics.jsonl",
@@ -53,10 +49,7 @@ TEST(RunCommands, QuickstartRunsEveryStepThenSkipsThemAndEvalRepeatsTheTable) {
   expect_three_rows(run);
   const std::string first = read_file(run / "eval/results.json");
 
-  ASSERT_EQ(test::run_command(test::delrec_binary().string() + " quickstart run.out_dir=" + run.string() + shrink(),
-                              &out),
-            0)
-      << out;
+  ASSERT_EQ(test::run_command(quickstart_command(run), &out), 0) << out;
   EXPECT_NE(out.find("stage 2: " + (run / "stage2/adapter").string() + " exists, skipping"), std::string::npos) << out;
   EXPECT_EQ(read_file(run / "eval/results.json"), first);  // evaluation is deterministic
 
@@ -73,8 +66,8 @@ TEST(RunCommands, RunOnTwoRanksWithTensorParallelism) {
   const fs::path run = dir / "tp2";
   std::string out;
   ASSERT_EQ(test::run_command("env -u SLURM_JOB_ID " + test::kMpiEnv + test::delrec_binary().string() +
-                                  " launch -n 2 --tp 2 -- quickstart run.out_dir=" + run.string() + shrink() +
-                                  " stage2.ablation=false",
+                                  " launch -n 2 --tp 2 -- quickstart run.out_dir=" + run.string() +
+                                  test::small_quickstart_overrides() + " stage2.ablation=false",
                               &out),
             0)
       << out;

@@ -1,9 +1,11 @@
 #include "core/data/prepared_dataset.h"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 
 #include "core/data/prepare.h"
 #include "core/util/atomic_file.h"
@@ -62,6 +64,46 @@ TEST(PreparedDataset, AlteredContentFailsTheFingerprint) {
   std::ofstream(dir / "altered.h5", std::ios::binary) << bytes;
   std::string msg = test::error_message([&] { load_prepared(dir / "altered.h5"); });
   EXPECT_NE(msg.find("does not match its fingerprint"), std::string::npos) << msg;
+}
+
+// Opens `path` for writing with HDF5 itself, as a crafted file would be made, and calls edit(file id).
+void craft(const std::filesystem::path& path, const std::function<void(hid_t)>& edit) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  edit(file);
+  H5Fclose(file);
+}
+
+TEST(PreparedDataset, ArrayValuedVersionAndHugeUnstoredDatasetsAreRefused) {
+  test::TempDir dir;
+  save_prepared(small_dataset(), dir / "a.h5");
+  craft(dir / "a.h5", [](hid_t file) {
+    H5Adelete(file, "format_version");
+    const hsize_t n = 64;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t attr = H5Acreate2(file, "format_version", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    const std::vector<int64_t> values(n, 1);
+    H5Awrite(attr, H5T_NATIVE_INT64, values.data());
+    H5Aclose(attr);
+    H5Sclose(space);
+  });
+  std::string msg = test::error_message([&] { load_prepared(dir / "a.h5"); });
+  EXPECT_NE(msg.find("format_version attribute is not one integer"), std::string::npos) << msg;
+
+  // 10^10 titles declared, none stored: refused from the header, before any allocation.
+  save_prepared(small_dataset(), dir / "b.h5");
+  craft(dir / "b.h5", [](hid_t file) {
+    H5Ldelete(file, "/items/title_bytes", H5P_DEFAULT);
+    const hsize_t n = 10000000000ULL;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t set = H5Dcreate2(file, "/items/title_bytes", H5T_STD_U8LE, space, H5P_DEFAULT, H5P_DEFAULT,
+                                 H5P_DEFAULT);
+    H5Dclose(set);
+    H5Sclose(space);
+  });
+  msg = test::error_message([&] { load_prepared(dir / "b.h5"); });
+  EXPECT_NE(msg.find("dataset /items/title_bytes declares 10000000000 elements of 1 bytes but stores only 0 bytes"),
+            std::string::npos) << msg;
 }
 
 TEST(PreparedDataset, NotHdf5AndMissingFiles) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -149,7 +150,9 @@ TEST_F(Stages, BfloatBackboneTrainsFloat32AdaptersWithLossesNearFloat32) {
     const bool lora = p.key().find("lora_") != std::string::npos;
     adapters += lora;
     EXPECT_EQ(p.value().scalar_type(), lora ? torch::kFloat32 : torch::kBFloat16) << p.key();
-    if (lora && p.value().grad().defined()) EXPECT_EQ(p.value().grad().scalar_type(), torch::kFloat32) << p.key();
+    if (lora && p.value().grad().defined()) {
+      EXPECT_EQ(p.value().grad().scalar_type(), torch::kFloat32) << p.key();
+    }
   }
   EXPECT_GT(adapters, 0);
   ASSERT_EQ(out.history.size(), 5u);
@@ -262,6 +265,29 @@ TEST(TrainerCheckpoint, StopRequestSavesAndTheResumedRunEndsBitwiseEqual) {
     EXPECT_EQ(test::metrics_without_timings(read_file(dir / "cut/metrics.jsonl")),
               test::metrics_without_timings(read_file(dir / "straight/metrics.jsonl")));
   }
+}
+
+// A kill (or a full disk) in the middle of a metrics line: the resumed run drops the torn line and goes on.
+TEST(TrainerCheckpoint, ATornLastMetricsLineDoesNotStopTheResume) {
+  test::TempDir dir;
+  Toy straight;
+  Trainer(toy_options(dir / "straight", "adamw"), {straight.task()}, {{"p", straight.p}}, stages::single_groups())
+      .run(nullptr);
+  Toy first;
+  first.stop_at_call = 5;
+  EXPECT_THROW(Trainer(toy_options(dir / "cut", "adamw"), {first.task()}, {{"p", first.p}}, stages::single_groups())
+                   .run(nullptr),
+               StopRequested);
+  request_stop(0);
+  {
+    std::ofstream out(dir / "cut/metrics.jsonl", std::ios::app);
+    out << R"({"stage":"toy","step":4,"lo)";
+  }
+  Toy second;
+  Trainer(toy_options(dir / "cut", "adamw"), {second.task()}, {{"p", second.p}}, stages::single_groups()).run(nullptr);
+  EXPECT_TRUE(torch::equal(second.p, straight.p));
+  EXPECT_EQ(test::metrics_without_timings(read_file(dir / "cut/metrics.jsonl")),
+            test::metrics_without_timings(read_file(dir / "straight/metrics.jsonl")));
 }
 
 // Every file of every checkpoint directory under `root`, by relative path.

@@ -47,6 +47,36 @@ TEST(Lora, SaveThenLoadGivesIdenticalLogitsAndPeftLayout) {
   EXPECT_EQ(saved["target_modules"].size(), original["target_modules"].size());
 }
 
+// A failure between the adapter's two files (a kill, a full disk) leaves no adapter, or the previous one intact:
+// never weights without a config, nor an old config paired with new weights.
+TEST(Lora, AdapterIsPublishedWholeOrNotAtAll) {
+  const auto dir = test::fixtures_dir() / "tiny-llama";
+  test::TempDir tmp;
+  CausalLm model = load_causal_lm(dir, test::single_rank_tp());
+  LoraConfig config = load_lora(model, dir / "lora_adapter");
+  ::setenv("DELREC_FAIL_AT", "adapter_write", 1);
+  EXPECT_NE(test::error_message([&] { save_lora(model, config, tmp / "adapter", true); }).find("adapter_write"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(tmp / "adapter"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(tmp.path()), {}), 0);  // no temporary left
+
+  ::unsetenv("DELREC_FAIL_AT");
+  save_lora(model, config, tmp / "adapter", true);
+  const std::string weights = read_file(tmp / "adapter/adapter_model.safetensors");
+  const std::string json = read_file(tmp / "adapter/adapter_config.json");
+  LoraConfig other = config;
+  other.alpha = 2 * config.alpha;
+  ::setenv("DELREC_FAIL_AT", "adapter_write", 1);
+  EXPECT_THROW(save_lora(model, other, tmp / "adapter", true), Error);
+  ::unsetenv("DELREC_FAIL_AT");
+  EXPECT_EQ(read_file(tmp / "adapter/adapter_model.safetensors"), weights);
+  EXPECT_EQ(read_file(tmp / "adapter/adapter_config.json"), json);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(tmp.path()), {}), 1);
+
+  save_lora(model, other, tmp / "adapter", true);  // an existing adapter is replaced
+  EXPECT_EQ(nlohmann::json::parse(read_file(tmp / "adapter/adapter_config.json"))["lora_alpha"], other.alpha);
+}
+
 TEST(Lora, FreshAdapterStartsAtZeroAndTrains) {
   const auto dir = test::fixtures_dir() / "tiny-qwen2";
   const torch::Tensor ids = SafetensorsFile(dir / "reference.safetensors").read("input_ids");

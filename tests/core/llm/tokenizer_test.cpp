@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "core/llm/sentencepiece_tokenizer.h"
@@ -46,6 +47,48 @@ TEST(SentencePieceTokenizer, MatchesSentencePieceOnEveryFixtureString) {
   EXPECT_EQ(tok->bos_id(), 1);
   EXPECT_EQ(tok->eos_id(), 2);
   EXPECT_EQ(tok->encode("a", true).front(), 1);
+}
+
+// The message loading a copy of the bpe-tokenizer fixture changed by `edit` gives (empty when it loads).
+std::string load_error(const std::function<void(nlohmann::json&)>& edit) {
+  auto j = nlohmann::json::parse(read_file(test::fixtures_dir() / "bpe-tokenizer/tokenizer.json"));
+  edit(j);
+  test::TempDir dir;
+  write_file_atomically(dir / "tokenizer.json", j.dump());
+  try {
+    load_tokenizer(dir.path());
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Ids from the file index tables and the embedding: each is checked before it is used, with the entry named.
+TEST(BpeTokenizer, HostileIdsAndMergesAreRefusedByName) {
+  ASSERT_EQ(load_error([](nlohmann::json&) {}), "");
+  auto first_token = [](nlohmann::json& j) { return j["model"]["vocab"].begin().key(); };
+  EXPECT_NE(load_error([&](nlohmann::json& j) { j["model"]["vocab"][first_token(j)] = -1; })
+                .find("has id -1, outside [0, 16777216)"),
+            std::string::npos);
+  EXPECT_NE(load_error([&](nlohmann::json& j) { j["model"]["vocab"][first_token(j)] = 4000000000LL; })
+                .find("has id 4000000000, outside"),
+            std::string::npos);
+  EXPECT_NE(load_error([&](nlohmann::json& j) { j["model"]["vocab"][first_token(j)] = "5"; })
+                .find("which is not an integer"),
+            std::string::npos);
+  EXPECT_NE(load_error([&](nlohmann::json& j) { j["model"]["vocab"]["zz-sparse"] = 5000000; })
+                .find("token id 5000000 is far beyond"),
+            std::string::npos);
+  EXPECT_NE(load_error([](nlohmann::json& j) { j["added_tokens"][0]["id"] = -7; }).find("added token"),
+            std::string::npos);
+  EXPECT_NE(load_error([](nlohmann::json& j) {
+              auto& special = j["post_processor"]["special_tokens"];
+              special.begin().value()["ids"] = {123456};
+            }).find("template adds token id 123456"),
+            std::string::npos);
+  EXPECT_NE(load_error([](nlohmann::json& j) { j["model"]["merges"].push_back({"q", "not-a-token"}); })
+                .find("which is not in the vocabulary"),
+            std::string::npos);
 }
 
 TEST(Tokenizer, FolderWithoutTokenizerIsAnError) {

@@ -64,6 +64,26 @@ TEST(RunStatus, PreemptedRunShowsStageStepCheckpointsAndMetrics) {
     EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
 }
 
+TEST(RunStatus, ShowsWhatEachOutputWasMadeFrom) {
+  test::TempDir dir;
+  const fs::path run = preempted_in_stage2(dir.path());
+  const Provenance teacher{{{"teacher.model", "sasrec"}, {"teacher.lr", "0.001"}}, {{"dataset", "1fe831ec2fd0b8a6"}}};
+  write_provenance(run / "teacher/sasrec.pt", teacher);
+  touch(run / "teacher_cache/manifest.json.provenance.json", "{not json");
+  const RunStatus s = read_run_status(run);
+  ASSERT_TRUE(s.steps[1].provenance.has_value());
+  EXPECT_EQ(s.steps[1].provenance->recipe.at("teacher.model"), "sasrec");
+  EXPECT_NE(s.steps[2].provenance_problem.find("not a provenance record"), std::string::npos);
+  EXPECT_FALSE(s.steps[3].provenance.has_value());  // stage 1: no record
+  const std::string text = format_run_status(s);
+  for (const std::string needle :
+       {"made from: dataset 1fe831ec2fd0; teacher.lr=0.001 teacher.model=sasrec", "manifest.json.provenance.json: "
+        "not a provenance record", "made from: (no provenance record"})
+    EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
+  EXPECT_EQ(run_status_json(s)["steps"][1]["provenance"]["inputs"]["dataset"], "1fe831ec2fd0b8a6");
+  EXPECT_TRUE(run_status_json(s)["steps"][0]["provenance"].is_null());
+}
+
 TEST(RunStatus, CorruptCheckpointIsMarkedBroken) {
   test::TempDir dir;
   const fs::path run = preempted_in_stage2(dir.path());

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/run/exit_codes.h"
 #include "core/util/atomic_file.h"
@@ -79,6 +80,62 @@ TEST(SlurmScript, OverridesReachTheRanksVerbatimAndRequeueOn75) {
 
   EXPECT_EQ(test::run_command(env + " SRUN_EXIT=75 bash " + (dir / "job.sbatch").string()), kExitRequeue);
   EXPECT_EQ(read_file(dir / "requeue"), "requeue 42\n");
+}
+
+// Every string that reaches the script holds quotes, $(...), backticks, newlines and {{placeholders}}: rendered in
+// one pass and quoted once, the script runs (srun stubbed) with each value arriving verbatim and none executed.
+TEST(SlurmScript, HostileStringsEverywhereAreNeverExecuted) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "bin");
+  write_file_atomically(dir / "bin" / "srun", "#!/bin/bash\nwhile [[ $1 == --* ]]; do shift; done\n"
+                                              "printf '%s\\0' \"$@\" > \"$ARGS_OUT\"\n"
+                                              "printf '%s\\0' \"$X\" \"$Y\" > \"$ENV_OUT\"\n");
+  std::filesystem::permissions(dir / "bin" / "srun", std::filesystem::perms::owner_all);
+  const std::string evil = "'q' \"d\" $(touch pwned1) `touch pwned2` ;touch pwned3\n{{launch_line}} {{run_dir}}";
+  const std::string x = "{{launch_line}}";
+  const std::string y = evil + " {{env_lines}}";
+  const std::vector<std::string> overrides = {
+      "prompt.recommend=" + evil + "{soft_prompt}{history}{candidates}",
+      "slurm.env=[" + nlohmann::json("X=" + x).dump() + ", " + nlohmann::json("Y=" + y).dump() + "]",
+      "run.out_dir=" + (dir / "run").string()};
+  config::Recipe recipe = recipe_with(overrides);
+  SlurmSubmission sub = submission(dir.path(), overrides);
+  sub.recipe_path = dir / ("r $(touch pwned4) {{launch_line}}'.yaml");
+  const std::string script = render_sbatch(recipe, sub);
+  write_file_atomically(dir / "job.sbatch", script);
+  const std::string env = "PATH=" + (dir / "bin").string() + ":$PATH SLURM_JOB_ID=42 SLURM_JOB_NUM_NODES=1 ARGS_OUT=" +
+                          (dir / "args").string() + " ENV_OUT=" + (dir / "env").string();
+  std::string out;
+  EXPECT_EQ(test::run_command(env + " bash " + (dir / "job.sbatch").string(), &out), 0) << out << script;
+
+  auto words = [](const std::string& nul_separated) {
+    std::vector<std::string> w;
+    for (size_t at = 0, end; (end = nul_separated.find('\0', at)) != std::string::npos; at = end + 1)
+      w.push_back(nul_separated.substr(at, end - at));
+    return w;
+  };
+  std::vector<std::string> expected = {(dir / "bin" / "delrec").string(), "run", sub.recipe_path.string()};
+  expected.insert(expected.end(), overrides.begin(), overrides.end());
+  EXPECT_EQ(words(read_file(dir / "args")), expected);
+  EXPECT_EQ(words(read_file(dir / "env")), (std::vector<std::string>{x, y}));
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path()))
+    EXPECT_EQ(e.path().filename().string().find("pwned"), std::string::npos) << e.path();
+}
+
+TEST(SlurmScript, EnvironmentThatTakesOverTheProcessNeedsAnExplicitOptIn) {
+  test::TempDir dir;
+  for (const char* name : {"LD_PRELOAD", "LD_LIBRARY_PATH", "BASH_ENV", "PATH"}) {
+    const std::string entry = std::string("slurm.env=[\"") + name + "=/tmp/x\"]";
+    const std::string msg = test::error_message<UsageError>(
+        [&] { render_sbatch(recipe_with({entry}), submission(dir.path())); });
+    EXPECT_NE(msg.find(std::string("slurm.env: ") + name + " changes which programs"), std::string::npos) << msg;
+    EXPECT_NE(render_sbatch(recipe_with({entry, "slurm.env_override_process=true"}), submission(dir.path()))
+                  .find(std::string("export ") + name + "='/tmp/x'"),
+              std::string::npos);
+  }
+  EXPECT_NE(render_sbatch(recipe_with({"slurm.env=[NCCL_IB_HCA=mlx5]"}), submission(dir.path()))
+                .find("export NCCL_IB_HCA='mlx5'"),
+            std::string::npos);
 }
 
 TEST(SlurmScript, LauncherDecidesWhereTheTimeLimitSignalGoes) {

@@ -3,6 +3,7 @@
 #include "core/teacher/teacher_cache.h"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <fstream>
 
@@ -165,6 +166,51 @@ TEST_F(TeacherCacheTest, TruncatedOrCorruptShardNamesTheFile) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(victim.string()), std::string::npos) << e.what();
   }
+}
+
+// Attributes and arrays of another shape than the writer makes: refused by name, never read past a buffer.
+TEST_F(TeacherCacheTest, CraftedAttributesAndRanksAreRefused) {
+  test::TempDir dir;
+  write(1, dir.path());
+  const auto shard = dir / shard_file_name(0, 1);
+  auto replace_attribute = [&](const char* name, hid_t type, hsize_t n) {
+    const hid_t file = H5Fopen(shard.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    H5Adelete(file, name);
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t attr = H5Acreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    const std::vector<char> zeros(n * H5Tget_size(type), 0);
+    H5Awrite(attr, type, zeros.data());
+    H5Aclose(attr);
+    H5Sclose(space);
+    H5Fclose(file);
+  };
+  replace_attribute("begin", H5T_NATIVE_INT64, 16);
+  std::string msg = test::error_message([&] { TeacherCacheReader(dir.path(), dataset_.fingerprint).read(0, 1); });
+  EXPECT_NE(msg.find("attribute 'begin' is not a single integer"), std::string::npos) << msg;
+
+  write(1, dir.path());
+  const hid_t vlen = H5Tcopy(H5T_C_S1);
+  H5Tset_size(vlen, H5T_VARIABLE);
+  replace_attribute("dataset_fingerprint", vlen, 1);
+  H5Tclose(vlen);
+  msg = test::error_message([&] { TeacherCacheReader(dir.path(), dataset_.fingerprint).read(0, 1); });
+  EXPECT_NE(msg.find("attribute 'dataset_fingerprint' is not a single short fixed-length string"),
+            std::string::npos) << msg;
+
+  // A rank-3 array: its shape is refused before its dimensions are read.
+  write(1, dir.path());
+  {
+    const hid_t file = H5Fopen(shard.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Ldelete(file, "user", H5P_DEFAULT);
+    const hsize_t dims[3] = {2, 2, 2};
+    const hid_t space = H5Screate_simple(3, dims, nullptr);
+    H5Dclose(H5Dcreate2(file, "user", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Sclose(space);
+    H5Fclose(file);
+  }
+  msg = test::error_message([&] { TeacherCacheReader(dir.path(), dataset_.fingerprint).read(0, 1); });
+  EXPECT_NE(msg.find("array 'user' has rank 3 (expected 1 or 2)"), std::string::npos) << msg;
 }
 
 TEST_F(TeacherCacheTest, RefusesNonFiniteScoresAtWriteTime) {

@@ -1,0 +1,101 @@
+#include "core/run/output_provenance.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include "core/util/error.h"
+#include "core/util/sha256.h"
+
+namespace fs = std::filesystem;
+
+namespace delrec::run {
+namespace {
+
+// Training-loop keys that do not change what a stage produces.
+std::vector<std::string> operational_keys(const std::string& stage) {
+  return {stage + ".train.eval_every", stage + ".train.eval_examples", stage + ".train.log_every",
+          stage + ".train.micro_batch_size"};
+}
+
+// The keys that shape the teacher checkpoint (the other models' hyperparameters do not).
+std::vector<std::string> teacher_keys(const config::Recipe& recipe) {
+  const std::string t = "teacher.";
+  return {t + "model", t + recipe.teacher.model, t + "max_len",   t + "loss",     t + "epochs",   t + "batch_size",
+          t + "lr",    t + "adam_beta2",         t + "weight_decay", t + "eval_every", t + "patience", "run.seed"};
+}
+
+}  // namespace
+
+Provenance teacher_provenance(const config::Recipe& recipe, const data::Dataset& dataset) {
+  Provenance p;
+  p.recipe = recipe_keys(recipe, teacher_keys(recipe));
+  p.inputs["dataset"] = dataset.fingerprint;
+  return p;
+}
+
+std::map<std::string, std::string> teacher_cache_recipe_keys(const config::Recipe& recipe) {
+  std::vector<std::string> keys = teacher_keys(recipe);
+  keys.insert(keys.end(), {"teacher.top_k", "teacher.cache_train_prefixes"});
+  return recipe_keys(recipe, keys);
+}
+
+Provenance teacher_cache_provenance(const config::Recipe& recipe, const data::Dataset& dataset,
+                                    const fs::path& teacher_checkpoint) {
+  Provenance p;
+  p.recipe = teacher_cache_recipe_keys(recipe);
+  p.inputs["dataset"] = dataset.fingerprint;
+  p.inputs["teacher checkpoint"] = file_sha256(teacher_checkpoint);
+  return p;
+}
+
+Provenance scratch_backbone_provenance(const config::Recipe& recipe, const data::Dataset& dataset) {
+  Provenance p;
+  p.recipe = recipe_keys(recipe, {"backbone.scratch"});
+  p.inputs["dataset"] = dataset.fingerprint;
+  return p;
+}
+
+Provenance llm_stage_provenance(const config::Recipe& recipe, const data::Dataset& dataset, const std::string& stage,
+                                const fs::path& cache_manifest, const fs::path& backbone,
+                                const fs::path& soft_prompt) {
+  std::vector<std::string> except = operational_keys(stage);
+  if (stage == "stage2") except.push_back("stage2.ablation");
+  Provenance p;
+  p.recipe = recipe_keys(recipe, {"prompt", stage, "backbone.dtype", "run.seed"}, except);
+  p.inputs["dataset"] = dataset.fingerprint;
+  p.inputs["teacher cache"] = file_sha256(cache_manifest);
+  p.inputs["backbone"] = backbone_digest(backbone);
+  if (stage == "stage2") p.inputs["soft prompt"] = soft_prompt.empty() ? "none" : file_sha256(soft_prompt);
+  return p;
+}
+
+std::string backbone_digest(const fs::path& dir) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file()) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  Sha256 h;
+  for (const auto& f : files) {
+    const std::string name = f.filename().string();
+    const uint64_t size = fs::file_size(f);
+    h.update(name + "\n" + std::to_string(size) + "\n");
+    if (f.extension() == ".safetensors") {
+      // 8-byte little-endian header length, then the JSON header: every tensor's dtype, shape and byte range.
+      std::ifstream in(f, std::ios::binary);
+      uint8_t len_bytes[8] = {};
+      in.read(reinterpret_cast<char*>(len_bytes), 8);
+      uint64_t len = 0;
+      for (int i = 7; i >= 0; --i) len = (len << 8) | len_bytes[i];
+      DELREC_CHECK(size >= 8 && in.gcount() == 8 && len <= size - 8 && len <= (uint64_t(100) << 20),
+                   "{}: not a safetensors file (header length {} of a {}-byte file)", f.string(), len, size);
+      std::string header(len, '\0');
+      in.read(header.data(), std::streamsize(len));
+      h.update(header);
+    } else if (f.extension() == ".json" || f.extension() == ".model" || f.extension() == ".txt") {
+      h.update(file_sha256(f));
+    }
+  }
+  return h.hex_digest();
+}
+
+}  // namespace delrec::run
