@@ -27,9 +27,9 @@ struct RunStepStatus {
   std::filesystem::path stage_dir;  // where its metrics.jsonl and checkpoints/ live (empty: none)
   std::filesystem::path metrics;    // its metrics file (empty: none)
   bool done = false;
-  bool recorded = false;                 // its output carries a provenance record when done (not prepare, evaluation)
-  std::optional<Provenance> provenance;  // the record, when the output exists and has one
-  std::string provenance_problem;        // why the record could not be read, else empty
+  bool recorded = false;                   // its output carries a provenance record (not prepare, evaluation)
+  std::optional<Provenance> provenance{};  // the record, when the output exists and has one
+  std::string provenance_problem{};        // why the record could not be read, else empty
 };
 
 struct CheckpointStatus {
