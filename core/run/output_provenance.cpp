@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "core/llm/safetensors.h"
 #include "core/util/error.h"
 #include "core/util/sha256.h"
 
@@ -56,15 +57,14 @@ Provenance scratch_backbone_provenance(const config::Recipe& recipe, const data:
 }
 
 Provenance llm_stage_provenance(const config::Recipe& recipe, const data::Dataset& dataset, const std::string& stage,
-                                const fs::path& cache_manifest, const fs::path& backbone,
-                                const fs::path& soft_prompt) {
+                                const LlmInputs& inputs, const fs::path& soft_prompt) {
   std::vector<std::string> except = operational_keys(stage);
   if (stage == "stage2") except.push_back("stage2.ablation");
   Provenance p;
   p.recipe = recipe_keys(recipe, {"prompt", stage, "backbone.dtype", "run.seed"}, except);
   p.inputs["dataset"] = dataset.fingerprint;
-  p.inputs["teacher cache"] = file_sha256(cache_manifest);
-  p.inputs["backbone"] = backbone_digest(backbone);
+  p.inputs["teacher cache"] = inputs.teacher_cache;
+  p.inputs["backbone"] = inputs.backbone;
   if (stage == "stage2") p.inputs["soft prompt"] = soft_prompt.empty() ? "none" : file_sha256(soft_prompt);
   return p;
 }
@@ -86,7 +86,7 @@ std::string backbone_digest(const fs::path& dir) {
       in.read(reinterpret_cast<char*>(len_bytes), 8);
       uint64_t len = 0;
       for (int i = 7; i >= 0; --i) len = (len << 8) | len_bytes[i];
-      DELREC_CHECK(size >= 8 && in.gcount() == 8 && len <= size - 8 && len <= (uint64_t(100) << 20),
+      DELREC_CHECK(size >= 8 && in.gcount() == 8 && len <= size - 8 && len <= llm::kMaxHeaderBytes,
                    "{}: not a safetensors file (header length {} of a {}-byte file)", f.string(), len, size);
       std::string header(len, '\0');
       in.read(header.data(), std::streamsize(len));

@@ -25,10 +25,13 @@ std::map<std::string, std::string> teacher_cache_recipe_keys(const config::Recip
 Provenance teacher_cache_provenance(const config::Recipe& recipe, const data::Dataset& dataset,
                                     const std::filesystem::path& teacher_checkpoint);
 Provenance scratch_backbone_provenance(const config::Recipe& recipe, const data::Dataset& dataset);
+// The digests the LLM stages read: the teacher cache's manifest and the backbone (computed once per run).
+struct LlmInputs {
+  std::string teacher_cache, backbone;
+};
 // `soft_prompt`: the stage-1 file for stage 2, empty for stage 1 and for the ablation.
 Provenance llm_stage_provenance(const config::Recipe& recipe, const data::Dataset& dataset, const std::string& stage,
-                                const std::filesystem::path& cache_manifest, const std::filesystem::path& backbone,
-                                const std::filesystem::path& soft_prompt);
+                                const LlmInputs& inputs, const std::filesystem::path& soft_prompt);
 
 // SHA-256 over a Hugging Face folder's config and tokenizer files and the headers (names, dtypes, shapes, offsets)
 // and sizes of its *.safetensors files: a changed checkpoint changes it, without reading gigabytes of weights.

@@ -142,9 +142,9 @@ void ensure_backbone_with_provenance(const config::Recipe& recipe, const data::D
 void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::CacheBatch& cache,
                const parallel::ParallelGroups& groups) {
   const stages::RunLayout layout(recipe);
-  const fs::path manifest = teacher_cache_dir(recipe) / "manifest.json";
-  const fs::path backbone_dir = stages::backbone_dir(recipe);
   ensure_backbone_with_provenance(recipe, dataset, groups);
+  const LlmInputs read{file_sha256(teacher_cache_dir(recipe) / "manifest.json"),
+                       backbone_digest(stages::backbone_dir(recipe))};
   // Each stage checks its output's record, writes it before training, and ties its in-stage checkpoints to it.
   auto start = [&](const fs::path& output, const Provenance& made_from, const std::vector<fs::path>& made_from_it) {
     check_provenance(output, made_from, made_from_it);
@@ -158,15 +158,14 @@ void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const
                                inputs_fingerprint(dataset, cache) + " " + provenance_digest(made_from)};
   };
 
-  const Provenance stage1 = llm_stage_provenance(recipe, dataset, "stage1", manifest, backbone_dir, {});
+  const Provenance stage1 = llm_stage_provenance(recipe, dataset, "stage1", read, {});
   if (start(layout.soft_prompt(), stage1, {layout.stage2(), layout.eval()})) {
     spdlog::info("stage 1: {} exists, skipping", layout.soft_prompt().string());
   } else {
     stages::Backbone backbone = stages::load_backbone(recipe, groups);
     stages::run_stage1(inputs(stage1), backbone, layout.stage1());
   }
-  const Provenance stage2 =
-      llm_stage_provenance(recipe, dataset, "stage2", manifest, backbone_dir, layout.soft_prompt());
+  const Provenance stage2 = llm_stage_provenance(recipe, dataset, "stage2", read, layout.soft_prompt());
   if (start(layout.adapter(), stage2, {layout.eval()})) {
     spdlog::info("stage 2: {} exists, skipping", layout.adapter().string());
   } else {
@@ -175,7 +174,7 @@ void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const
     stages::run_stage2(inputs(stage2), backbone, soft, layout.stage2());
   }
   if (!recipe.stage2.ablation) return;
-  const Provenance ablation = llm_stage_provenance(recipe, dataset, "stage2", manifest, backbone_dir, {});
+  const Provenance ablation = llm_stage_provenance(recipe, dataset, "stage2", read, {});
   if (start(layout.ablation_adapter(), ablation, {layout.eval()})) {
     spdlog::info("stage 2 without soft prompt: {} exists, skipping", layout.ablation_adapter().string());
   } else {

@@ -2,10 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/run/provenance.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/fault_injection.h"
-#include "core/util/sha256.h"
 
 namespace fs = std::filesystem;
 
@@ -31,10 +31,8 @@ teacher::CacheManifest write_teacher_cache(const config::Recipe& recipe, const d
                                            const teacher::Teacher& t, parallel::Communicator& world) {
   const fs::path dir = teacher_cache_dir(recipe);
   const int64_t shards = recipe.teacher.cache_shards > 0 ? recipe.teacher.cache_shards : world.size();
-  Sha256 hash;
-  hash.update(read_file(teacher::default_checkpoint_path(recipe.teacher, recipe.run.out_dir)));
   teacher::CacheSpec spec{recipe.teacher.top_k, recipe.teacher.cache_train_prefixes, uint64_t(recipe.data.seed),
-                          hash.hex_digest()};
+                          file_sha256(teacher::default_checkpoint_path(recipe.teacher, recipe.run.out_dir))};
   fail_point("teacher_cache_write");
   for (int64_t s = world.rank(); s < shards; s += world.size()) {
     teacher::write_cache_shard(t, dataset, spec, s, shards, dir);
