@@ -20,7 +20,14 @@ namespace {
 struct Context {
   std::string origin;                               // file name or "<embedded quickstart>"
   std::map<std::string, std::string> overridden;    // key.path -> "key.path=value" as typed
+  // Bytes of scalar text bound so far. yaml-cpp shares an anchored node between its aliases, so a short document
+  // can name one large anchor at thousands of aliases; each alias becomes a copy once bound.
+  mutable size_t bound_bytes = 0;
 };
+
+// A recipe is a page of settings: these limits are far above any real one and far below what hurts a login node.
+constexpr size_t kMaxRecipeBytes = size_t{1} << 20;
+constexpr size_t kMaxBoundBytes = size_t{4} << 20;
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> row(b.size() + 1);
@@ -71,6 +78,10 @@ std::string where(const Context& ctx, const std::string& path, const YAML::Node&
 std::string scalar_text(const Context& ctx, const std::string& path, const YAML::Node& node, const char* expected) {
   if (!node.IsScalar()) fail(ctx, path, node, fmt::format("expected {}, got a {}", expected,
                                                           node.IsSequence() ? "list" : node.IsMap() ? "map" : "null"));
+  ctx.bound_bytes += node.Scalar().size();
+  if (ctx.bound_bytes > kMaxBoundBytes)
+    fail(ctx, path, node, fmt::format("the recipe's values add up to more than {} MiB (YAML aliases repeating a "
+                                      "large anchor?); a recipe holds settings, not data", kMaxBoundBytes >> 20));
   return node.Scalar();
 }
 
@@ -258,6 +269,9 @@ void dump_section(const Schema& schema, int indent, std::string& out) {
 
 Recipe parse_recipe(const std::string& yaml, const std::string& origin, const std::vector<std::string>& overrides) {
   Context ctx{origin, {}};
+  if (yaml.size() > kMaxRecipeBytes)
+    throw UsageError(fmt::format("{}: {} bytes; a recipe is at most {} KiB of settings (is this the right file?)",
+                                 origin, yaml.size(), kMaxRecipeBytes >> 10));
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
@@ -280,6 +294,8 @@ Recipe load_recipe(const std::filesystem::path& path, const std::vector<std::str
   if (!std::filesystem::exists(path))
     throw UsageError(fmt::format("recipe {} does not exist (recipes/ holds examples, e.g. recipes/quickstart.yaml)",
                                  path.string()));
+  if (!std::filesystem::is_regular_file(path))
+    throw UsageError(fmt::format("recipe {} is not a regular file; give the path of a YAML file", path.string()));
   return parse_recipe(read_file(path), path.string(), overrides);
 }
 

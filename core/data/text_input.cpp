@@ -34,16 +34,24 @@ LineReader::~LineReader() {
 // Moves the unread tail to the front and appends the next chunk; false when nothing more could be read.
 bool LineReader::fill() {
   if (eof_) return false;
+  if (end_ - begin_ > kMaxLineBytes) {
+    throw Error(fmt::format("{}:{}: line longer than {} MiB; this is not a line-oriented text file (or a "
+                            "compressed file that expands without end); check data.source",
+                            path_.string(), line_number_ + 1, kMaxLineBytes >> 20));
+  }
   std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
   end_ -= begin_;
   begin_ = 0;
   if (buffer_.size() - end_ < kChunk) buffer_.resize(end_ + kChunk);  // a line longer than the buffer
   int n = gzread(as_gz(gz_), buffer_.data() + end_, static_cast<unsigned>(kChunk));
-  if (n < 0) {
-    int code = 0;
-    const char* message = gzerror(as_gz(gz_), &code);
-    throw Error(fmt::format("{}: read error after line {}: {} (is the gzip file truncated?)", path_.string(),
-                            line_number_, message));
+  int code = Z_OK;
+  const char* message = gzerror(as_gz(gz_), &code);
+  // zlib reports a gzip stream that stops before its end (no trailer, or cut inside the data) only as the soft
+  // error Z_BUF_ERROR, with every byte it could decompress returned: without this check a file cut on a line
+  // boundary would read as a shorter, valid dataset.
+  if (n < 0 || code == Z_BUF_ERROR) {
+    throw Error(fmt::format("{}: read error after line {}: {}; the gzip file is truncated or damaged, download "
+                            "it again", path_.string(), line_number_, message));
   }
   if (n == 0) eof_ = true;
   end_ += static_cast<size_t>(n);
@@ -52,14 +60,19 @@ bool LineReader::fill() {
 
 bool LineReader::next(std::string_view& line) {
   for (;;) {
+    // Bytes before begin_ + scanned_ are known to hold no newline: a long line is scanned once, not once per chunk.
     const char* start = buffer_.data() + begin_;
-    auto* newline = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
+    auto* newline = static_cast<const char*>(std::memchr(start + scanned_, '\n', end_ - begin_ - scanned_));
+    scanned_ = newline ? 0 : end_ - begin_;
     size_t length;
     if (newline) {
       length = static_cast<size_t>(newline - start);
       begin_ += length + 1;
     } else if (!fill()) {
+      // fill() may have moved the tail to the front of a reallocated buffer: `start` is stale.
+      scanned_ = 0;
       if (begin_ == end_) return false;  // end of input
+      start = buffer_.data() + begin_;
       length = end_ - begin_;            // last line without a newline
       begin_ = end_;
     } else {

@@ -9,9 +9,12 @@
 
 namespace delrec::data {
 
-// Reads a text file line by line; gzip input is detected by zlib and decompressed transparently.
+// Reads a text file line by line; gzip input is detected by zlib and decompressed transparently. A gzip stream
+// cut short is an error, and so is a line over kMaxLineBytes (a gzip bomb of one endless line stops there).
 class LineReader {
  public:
+  static constexpr size_t kMaxLineBytes = size_t{64} << 20;
+
   // A missing file is an Error naming the path and `hint` (what the file is and where it comes from).
   LineReader(const std::filesystem::path& path, const std::string& hint);
   ~LineReader();
@@ -33,6 +36,8 @@ class LineReader {
   void* gz_ = nullptr;  // gzFile; kept opaque so zlib.h stays in text_input.cpp
   std::vector<char> buffer_;
   size_t begin_ = 0, end_ = 0;
+  size_t scanned_ = 0;  // bytes after begin_ already searched for '\n'
+
   bool eof_ = false;
   int64_t line_number_ = 0;
   std::string_view last_line_;

@@ -43,6 +43,7 @@ class BpeTokenizer : public Tokenizer {
   };
 
   void encode_piece(const std::string& piece, std::vector<int64_t>* ids) const;
+  void merge_symbols(std::vector<std::string>* symbols) const;
   // A token id from the file, refused with `what` named unless it is an integer in [0, kMaxTokenId).
   int64_t checked_id(const nlohmann::json& id, const std::string& what) const;
   static constexpr int64_t kMaxTokenId = int64_t(1) << 24;  // 64x the largest vocabularies in use

@@ -1,5 +1,7 @@
 #include "core/llm/causal_lm.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -164,6 +166,11 @@ void CausalLmImpl::load(const std::filesystem::path& dir) {
   if (lm_head_) {
     DELREC_CHECK(ck.contains("lm_head.weight"), "{}: no 'lm_head.weight' although tie_word_embeddings is false",
                  dir.string());
+    // copy_ broadcasts: a [vocab_size, 1] head would load as a wrong model without this check.
+    DELREC_CHECK(ck.info("lm_head.weight").shape == (std::vector<int64_t>{config_.vocab_size, config_.hidden_size}),
+                 "{}: 'lm_head.weight' has shape [{}], not [vocab_size, hidden_size] = [{}, {}]; the checkpoint does "
+                 "not match its config.json", dir.string(), fmt::join(ck.info("lm_head.weight").shape, ", "),
+                 config_.vocab_size, config_.hidden_size);
     lm_head_->weight().copy_(ck.read_slice("lm_head.weight", 0, tp_->rank() * local_vocab, local_vocab));
   }
 }

@@ -4,6 +4,7 @@
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/json_input.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -14,12 +15,7 @@ Checkpoint::Checkpoint(const fs::path& dir) : dir_(dir) {
   const fs::path index = dir / "model.safetensors.index.json";
   const fs::path single = dir / "model.safetensors";
   if (fs::exists(index)) {
-    json j;
-    try {
-      j = json::parse(read_file(index));
-    } catch (const json::exception& e) {
-      throw Error(fmt::format("{}: not valid JSON: {}", index.string(), e.what()));
-    }
+    json j = parse_json(read_file(index), index.string());
     DELREC_CHECK(j.contains("weight_map") && j["weight_map"].is_object(), "{}: missing the \"weight_map\" object",
                  index.string());
     for (const auto& [name, file] : j["weight_map"].items()) {

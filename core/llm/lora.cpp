@@ -9,6 +9,7 @@
 #include "core/llm/safetensors.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/json_input.h"
 #include "core/util/fault_injection.h"
 
 namespace fs = std::filesystem;
@@ -37,12 +38,7 @@ double LoraConfig::scale() const { return use_rslora ? alpha / std::sqrt(double(
 
 LoraConfig load_lora_config(const fs::path& path) {
   const std::string src = path.string();
-  json j;
-  try {
-    j = json::parse(read_file(path));
-  } catch (const json::exception& e) {
-    throw Error(fmt::format("{}: not valid JSON: {}", src, e.what()));
-  }
+  json j = parse_json(read_file(path), src);
   DELREC_CHECK(j.value("peft_type", "") == "LORA", "{}: peft_type must be \"LORA\"", src);
   DELREC_CHECK(j.contains("r") && j["r"].is_number_integer() && j["r"].get<int64_t>() > 0,
                "{}: \"r\" must be a positive integer", src);

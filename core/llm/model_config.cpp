@@ -4,6 +4,7 @@
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/json_input.h"
 
 using nlohmann::json;
 
@@ -20,22 +21,22 @@ class Reader {
   int64_t positive_int(const std::string& key) const {
     DELREC_CHECK(has(key), "{}: missing \"{}\"", source_, key);
     DELREC_CHECK(j_[key].is_number_integer() && j_[key].get<int64_t>() > 0, "{}: \"{}\" must be a positive integer, "
-                 "got {}", source_, key, j_[key].dump());
+                 "got {}", source_, key, json_excerpt(j_[key]));
     return j_[key].get<int64_t>();
   }
   double number(const std::string& key, double fallback) const {
     if (!has(key)) return fallback;
-    DELREC_CHECK(j_[key].is_number(), "{}: \"{}\" must be a number, got {}", source_, key, j_[key].dump());
+    DELREC_CHECK(j_[key].is_number(), "{}: \"{}\" must be a number, got {}", source_, key, json_excerpt(j_[key]));
     return j_[key].get<double>();
   }
   bool boolean(const std::string& key, bool fallback) const {
     if (!has(key)) return fallback;
-    DELREC_CHECK(j_[key].is_boolean(), "{}: \"{}\" must be true or false, got {}", source_, key, j_[key].dump());
+    DELREC_CHECK(j_[key].is_boolean(), "{}: \"{}\" must be true or false, got {}", source_, key, json_excerpt(j_[key]));
     return j_[key].get<bool>();
   }
   std::string string(const std::string& key, const std::string& fallback) const {
     if (!has(key)) return fallback;
-    DELREC_CHECK(j_[key].is_string(), "{}: \"{}\" must be a string, got {}", source_, key, j_[key].dump());
+    DELREC_CHECK(j_[key].is_string(), "{}: \"{}\" must be a string, got {}", source_, key, json_excerpt(j_[key]));
     return j_[key].get<std::string>();
   }
 
@@ -79,12 +80,7 @@ int64_t ModelConfig::num_parameters() const {
 }
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {
-  json j;
-  try {
-    j = json::parse(json_text);
-  } catch (const json::exception& e) {
-    throw Error(fmt::format("{}: not valid JSON: {}", source, e.what()));
-  }
+  const json j = parse_json(json_text, source);
   DELREC_CHECK(j.is_object(), "{}: expected a JSON object", source);
   Reader r(j, source);
   ModelConfig c;
@@ -105,6 +101,8 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   DELREC_CHECK(c.head_dim % 2 == 0, "{}: head_dim ({}) must be even for rotary embeddings", source, c.head_dim);
   c.max_position_embeddings = r.has("max_position_embeddings") ? r.positive_int("max_position_embeddings") : 4096;
   c.rms_norm_eps = r.number("rms_norm_eps", 1e-6);
+  DELREC_CHECK(c.rms_norm_eps > 0, "{}: \"rms_norm_eps\" must be positive, got {} (RMSNorm would divide by zero on "
+               "an all-zero row)", source, c.rms_norm_eps);
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", c.model_type == "qwen2");
   c.mlp_bias = r.boolean("mlp_bias", false);
   if (c.model_type == "qwen2") {
@@ -130,6 +128,9 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     }
   }
   DELREC_CHECK(c.rope_theta > 0, "{}: rope_theta must be positive", source);
+  // Dynamic NTK scaling raises the base to head_dim / (head_dim - 2).
+  DELREC_CHECK(c.rope_scaling.type != "dynamic" || c.head_dim > 2, "{}: head_dim 2 cannot use \"dynamic\" rope "
+               "scaling (its exponent head_dim / (head_dim - 2) divides by zero)", source);
   // Sliding-window attention equals full attention for sequences no longer than the window; the model refuses
   // longer ones rather than silently differ.
   const bool sliding = c.model_type == "qwen2" ? r.boolean("use_sliding_window", false) : c.model_type == "mistral";

@@ -3,6 +3,7 @@
 #include "core/llm/unicode_categories.h"
 #include "core/llm/utf8.h"
 #include "core/util/error.h"
+#include "core/util/json_input.h"
 
 using nlohmann::json;
 
@@ -31,7 +32,7 @@ PreTokenizer::Step PreTokenizer::parse_step(const json& step, const std::string&
     auto split = SplitPattern::from_regex(regex);
     DELREC_CHECK(split.has_value(),
                  "{}: split pattern {} is not one delrec implements (Llama 3's, Qwen2's or GPT-2's)", source,
-                 json(regex).dump());
+                 json_excerpt(json(regex)));
     s.kind = Step::Kind::kSplit;
     s.pattern = split;
     return s;

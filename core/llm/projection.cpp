@@ -54,6 +54,13 @@ void ProjectionImpl::load(const Checkpoint& ck, const std::string& name) {
   DELREC_CHECK(shape == (std::vector<int64_t>{spec_.out_features, spec_.in_features}),
                "checkpoint tensor '{}' has shape [{}], the config implies [{}, {}]", w, fmt::join(shape, ", "),
                spec_.out_features, spec_.in_features);
+  // copy_ broadcasts: a bias of shape [1] would load as one value repeated, a wrong model without this check.
+  if (spec_.bias) {
+    const auto& bias_shape = ck.info(b).shape;
+    DELREC_CHECK(bias_shape == (std::vector<int64_t>{spec_.out_features}),
+                 "checkpoint tensor '{}' has shape [{}], the config implies [{}]", b, fmt::join(bias_shape, ", "),
+                 spec_.out_features);
+  }
   if (spec_.column) {
     column_->weight().copy_(ck.read_slice(w, 0, spec_.row_start, spec_.row_count));
     if (spec_.bias) column_->bias().copy_(ck.read_slice(b, 0, spec_.row_start, spec_.row_count));

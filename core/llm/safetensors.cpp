@@ -13,6 +13,7 @@
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/json_input.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -111,7 +112,8 @@ std::string from_torch_dtype(torch::ScalarType dtype) {
 
 SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
   const std::string file = path.string();
-  int fd = ::open(path.c_str(), O_RDONLY);
+  // O_NONBLOCK: opening a FIFO does not wait for a writer, so the regular-file check below is reached.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   DELREC_CHECK(fd >= 0, "cannot open {}: {}", file, std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -136,12 +138,8 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
     DELREC_CHECK(header_len <= map_size_ - 8, "{}: header length {} runs past the end of the {} byte file "
                  "(truncated?)", file, header_len, map_size_);
     data_start_ = 8 + header_len;
-    json header;
-    try {
-      header = json::parse(map_ + 8, map_ + data_start_);
-    } catch (const json::exception& e) {
-      throw Error(fmt::format("{}: header is not valid JSON: {}", file, e.what()));
-    }
+    const json header = parse_json(
+        std::string_view(reinterpret_cast<const char*>(map_ + 8), header_len), file + " header");
     DELREC_CHECK(header.is_object(), "{}: header is not a JSON object", file);
     const uint64_t data_size = map_size_ - data_start_;
     for (const auto& [name, entry] : header.items()) {
@@ -159,14 +157,17 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
                    "(truncated file?)", where, info.begin, info.end, data_size);
       tensors_.emplace(name, std::move(info));
     }
-    // No two tensors may share bytes: sort by begin and compare neighbours.
+    // No two tensors may share bytes: sort by (begin, end) and compare neighbours. Empty tensors are not exempt (as
+    // in the safetensors library): one placed strictly inside another tensor's bytes marks a corrupt header.
     std::vector<std::pair<const std::string*, const TensorInfo*>> order;
     for (const auto& [name, info] : tensors_) order.emplace_back(&name, &info);
-    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second->begin < b.second->begin; });
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+      return std::make_pair(a.second->begin, a.second->end) < std::make_pair(b.second->begin, b.second->end);
+    });
     for (size_t i = 1; i < order.size(); ++i) {
       const TensorInfo& prev = *order[i - 1].second;
       const TensorInfo& cur = *order[i].second;
-      DELREC_CHECK(cur.begin >= prev.end || cur.begin == cur.end || prev.begin == prev.end,
+      DELREC_CHECK(cur.begin >= prev.end,
                    "{}: tensors '{}' [{}, {}] and '{}' [{}, {}] overlap (corrupt file)", file, *order[i - 1].first,
                    prev.begin, prev.end, *order[i].first, cur.begin, cur.end);
     }

@@ -117,7 +117,7 @@ void teacher_step(const config::Recipe& recipe, const data::Dataset& dataset, pa
 }  // namespace
 
 teacher::CacheBatch read_cache(const config::Recipe& recipe, const data::Dataset& dataset) {
-  teacher::TeacherCacheReader reader(teacher_cache_dir(recipe), dataset.fingerprint);
+  teacher::TeacherCacheReader reader(teacher_cache_dir(recipe), dataset.fingerprint, dataset.num_items());
   return reader.read(0, reader.num_examples());
 }
 

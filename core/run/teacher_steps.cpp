@@ -41,7 +41,7 @@ teacher::CacheManifest write_teacher_cache(const config::Recipe& recipe, const d
   world.barrier();
   if (world.rank() == 0) teacher::write_cache_manifest(t, dataset, spec, shards, dir);
   world.barrier();
-  return teacher::TeacherCacheReader(dir, dataset.fingerprint).manifest();
+  return teacher::TeacherCacheReader(dir, dataset.fingerprint, dataset.num_items()).manifest();
 }
 
 }  // namespace delrec::run

@@ -118,6 +118,9 @@ ShardReader::ShardReader(const std::filesystem::path& path) : path_(path) {
   DELREC_CHECK(std::filesystem::exists(path),
                "teacher cache shard {} is missing; rebuild the cache with `delrec teacher cache RECIPE`",
                path.string());
+  // HDF5 opens without O_NONBLOCK: a FIFO would block here.
+  DELREC_CHECK(std::filesystem::is_regular_file(path), "teacher cache shard {} is not a regular file; rebuild the "
+               "cache with `delrec teacher cache RECIPE`", path.string());
   file_ = check(H5Fopen(path.string().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path_, "open (not a readable HDF5 file)");
 }
 

@@ -10,6 +10,7 @@
 #include "core/teacher/shard_file.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/json_input.h"
 #include "core/util/random.h"
 
 namespace delrec::teacher {
@@ -69,7 +70,10 @@ std::pair<int64_t, int64_t> split_range(int64_t total, int64_t index, int64_t pa
 void write_cache_shard(const Teacher& teacher, const data::Dataset& dataset, const CacheSpec& spec, int64_t shard,
                        int64_t num_shards, const std::filesystem::path& dir) {
   const auto examples = cache_examples(dataset, spec.train_prefixes);
-  const auto [begin, end] = split_range(int64_t(examples.size()), shard, num_shards);
+  // Plain variables, not a structured binding: the write_atomically lambda below captures them, which C++17 allows
+  // only for variables (clang refuses captured bindings; the sanitizer build uses clang).
+  const auto range = split_range(int64_t(examples.size()), shard, num_shards);
+  const int64_t begin = range.first, end = range.second;
   const int64_t n = end - begin, K = spec.top_k, C = int64_t(dataset.valid_candidates.at(0).size());
   const auto path = dir / shard_file_name(shard, num_shards);
   auto user = torch::empty({n}, torch::kLong), position = torch::empty({n}, torch::kLong);
@@ -221,13 +225,14 @@ class TeacherCacheReader::ShardCache {
   std::map<size_t, std::unique_ptr<ShardReader>> open_;
 };
 
-TeacherCacheReader::TeacherCacheReader(const std::filesystem::path& dir, const std::string& expected_fingerprint)
-    : dir_(dir) {
+TeacherCacheReader::TeacherCacheReader(const std::filesystem::path& dir, const std::string& expected_fingerprint,
+                                       int64_t num_items)
+    : dir_(dir), num_items_(num_items) {
   const auto path = dir / kManifest;
   DELREC_CHECK(std::filesystem::exists(path), "no teacher cache at {} ({} is missing); build it with `delrec teacher "
                "cache RECIPE`", dir.string(), path.string());
   try {
-    const auto j = nlohmann::json::parse(read_file(path));
+    const auto j = parse_json(read_file(path), path.string());
     DELREC_CHECK(j.at("format") == kFormat && j.at("version") == kFormatVersion, "unknown format or version");
     manifest_.dataset_name = j.at("dataset_name");
     manifest_.dataset_fingerprint = j.at("dataset_fingerprint");
@@ -242,12 +247,61 @@ TeacherCacheReader::TeacherCacheReader(const std::filesystem::path& dir, const s
   } catch (const std::exception& e) {
     throw Error(fmt::format("teacher cache manifest {} is not valid ({}); {}", path.string(), e.what(), kRebuild));
   }
+  check_manifest(path);
   DELREC_CHECK(manifest_.dataset_fingerprint == expected_fingerprint,
                "teacher cache {} was built for dataset '{}' (fingerprint {}), not for the prepared dataset in use "
                "(fingerprint {}); it is stale: {}",
                dir.string(), manifest_.dataset_name, manifest_.dataset_fingerprint.substr(0, 16),
                expected_fingerprint.substr(0, 16), kRebuild);
   shards_ = std::make_unique<ShardCache>(dir_, manifest_);
+}
+
+// The manifest is read from disk like any other input: its shard names stay inside the cache folder and its
+// shard ranges tile [0, num_examples) exactly (a gap would silently drop examples, an overlap repeat them).
+void TeacherCacheReader::check_manifest(const std::filesystem::path& path) const {
+  const auto& m = manifest_;
+  auto expect = [&](bool ok, const std::string& what) {
+    DELREC_CHECK(ok, "teacher cache manifest {}: {}; {}", path.string(), what, kRebuild);
+  };
+  expect(m.top_k >= 1 && m.num_candidates >= 1 && m.num_examples >= 0,
+         fmt::format("top_k {}, num_candidates {} and num_examples {} must be positive", m.top_k, m.num_candidates,
+                     m.num_examples));
+  expect(!m.shards.empty() || m.num_examples == 0, "no shards listed");
+  const auto n = int64_t(m.shards.size());
+  int64_t next = 0;
+  for (int64_t s = 0; s < n; ++s) {
+    const auto& shard = m.shards[size_t(s)];
+    expect(shard.file == shard_file_name(s, n),
+           fmt::format("shard {} is named '{}', not '{}' (shard files are plain names inside the cache folder)", s,
+                       shard.file, shard_file_name(s, n)));
+    expect(shard.begin == next && shard.begin <= shard.end,
+           fmt::format("shard {} covers examples [{}, {}) but the shards before it end at {}; the shards must "
+                       "cover [0, {}) in order, without gaps or overlaps", s, shard.begin, shard.end, next,
+                       m.num_examples));
+    next = shard.end;
+  }
+  expect(next == m.num_examples,
+         fmt::format("the shards cover [0, {}) but the cache has {} examples", next, m.num_examples));
+}
+
+// Values read back from the shard files: item ids within the dataset, scores finite (the writer refuses NaN, so a
+// NaN here is damage, not a teacher's output).
+void TeacherCacheReader::check_batch(const CacheBatch& batch, int64_t begin, int64_t end) const {
+  auto where = [&](const char* name) {
+    return fmt::format("teacher cache {}: {} of examples [{}, {})", dir_.string(), name, begin, end);
+  };
+  for (const auto* items : {&batch.candidates, &batch.topk_items}) {
+    if (items->numel() == 0) continue;
+    const int64_t lo = items->min().item<int64_t>(), hi = items->max().item<int64_t>();
+    DELREC_CHECK(lo >= 1 && hi <= num_items_, "{} hold item ids in [{}, {}], outside the dataset's [1, {}]; the "
+                 "cache is damaged or from another dataset: {}",
+                 where(items == &batch.candidates ? "candidates" : "topk_items"), lo, hi, num_items_, kRebuild);
+  }
+  for (const auto* scores : {&batch.candidate_scores, &batch.topk_scores}) {
+    DELREC_CHECK(torch::isfinite(*scores).all().item<bool>(), "{} hold NaN or infinite scores; the cache is "
+                 "damaged: {}", where(scores == &batch.candidate_scores ? "candidate_scores" : "topk_scores"),
+                 kRebuild);
+  }
 }
 
 TeacherCacheReader::~TeacherCacheReader() = default;
@@ -280,14 +334,16 @@ CacheBatch TeacherCacheReader::read(int64_t begin, int64_t end) const {
     auto& p = parts[name];
     return p.empty() ? torch::empty(empty_shape, dtype) : torch::cat(p).to(dtype);
   };
-  return {join("user", torch::kLong, {0}),
-          join("position", torch::kLong, {0}),
-          join("kind", torch::kInt8, {0}),
-          join("candidates", torch::kLong, {0, manifest_.num_candidates}),
-          join("candidate_scores", torch::kFloat32, {0, manifest_.num_candidates}),
-          join("topk_items", torch::kLong, {0, manifest_.top_k}),
-          join("topk_scores", torch::kFloat32, {0, manifest_.top_k}),
-          manifest_.checkpoint_sha256};
+  CacheBatch batch{join("user", torch::kLong, {0}),
+                   join("position", torch::kLong, {0}),
+                   join("kind", torch::kInt8, {0}),
+                   join("candidates", torch::kLong, {0, manifest_.num_candidates}),
+                   join("candidate_scores", torch::kFloat32, {0, manifest_.num_candidates}),
+                   join("topk_items", torch::kLong, {0, manifest_.top_k}),
+                   join("topk_scores", torch::kFloat32, {0, manifest_.top_k}),
+                   manifest_.checkpoint_sha256};
+  check_batch(batch, begin, end);
+  return batch;
 }
 
 }  // namespace delrec::teacher

@@ -84,8 +84,10 @@ CacheManifest write_cache_manifest(const Teacher& teacher, const data::Dataset& 
 class TeacherCacheReader {
  public:
   // Opens <dir>/manifest.json. A cache built for another dataset (fingerprint != expected_fingerprint) is refused
-  // with the command that rebuilds it.
-  TeacherCacheReader(const std::filesystem::path& dir, const std::string& expected_fingerprint);
+  // with the command that rebuilds it, and so is a manifest whose shards are not the plain file names
+  // shard-*-of-*.h5 covering [0, num_examples) in order. Batches read are checked: item ids in [1, num_items],
+  // finite scores.
+  TeacherCacheReader(const std::filesystem::path& dir, const std::string& expected_fingerprint, int64_t num_items);
   ~TeacherCacheReader();
 
   const CacheManifest& manifest() const { return manifest_; }
@@ -97,7 +99,10 @@ class TeacherCacheReader {
 
  private:
   class ShardCache;
+  void check_manifest(const std::filesystem::path& path) const;
+  void check_batch(const CacheBatch& batch, int64_t begin, int64_t end) const;
   std::filesystem::path dir_;
+  int64_t num_items_;
   CacheManifest manifest_;
   std::unique_ptr<ShardCache> shards_;  // shard files opened on first use
 };

@@ -9,16 +9,24 @@
 #include <sstream>
 
 #include "core/util/error.h"
+#include "core/util/fault_injection.h"
 
 namespace fs = std::filesystem;
 
 namespace delrec {
 
 void sync_path(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return;
-  ::fsync(fd);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  DELREC_CHECK(fd >= 0, "cannot open {} to flush it to disk: {}", path.string(), std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
   ::close(fd);
+  if (failure_injected("fsync")) rc = -1, err = EIO;
+  // EINVAL: the filesystem cannot sync this kind of file (some do not sync directories); nothing to do there.
+  if (rc != 0 && err != EINVAL) {
+    throw Error(fmt::format("cannot flush {} to disk: {}; the output is not safely written (disk full or failing? "
+                            "free space or move run.out_dir, then rerun)", path.string(), std::strerror(err)));
+  }
 }
 
 void write_atomically(const fs::path& path, const std::function<void(const fs::path&)>& write) {
@@ -30,11 +38,11 @@ void write_atomically(const fs::path& path, const std::function<void(const fs::p
   tmp += ".tmp." + std::to_string(::getpid());
   try {
     write(tmp);
+    sync_path(tmp);
   } catch (...) {
     fs::remove_all(tmp, ec);  // a file, or a directory written by `write`
     throw;
   }
-  sync_path(tmp);
   fs::rename(tmp, path, ec);
   if (ec) {
     fs::remove_all(tmp, ec);
@@ -54,6 +62,8 @@ void write_file_atomically(const fs::path& path, const std::string& contents) {
 }
 
 std::string read_file(const fs::path& path) {
+  // Checked before opening: opening a FIFO for reading blocks until a writer appears.
+  DELREC_CHECK(!fs::exists(path) || fs::is_regular_file(path), "cannot read {}: not a regular file", path.string());
   std::ifstream in(path, std::ios::binary);
   DELREC_CHECK(in.good(), "cannot open {}: {} (check the path)", path.string(),
                fs::exists(path) ? "permission denied or not a regular file" : "no such file");

@@ -16,14 +16,19 @@ int launcher_rank() {
 
 }  // namespace
 
-void fail_point(const char* point) {
+bool failure_injected(const char* point) {
   const char* spec = std::getenv("DELREC_FAIL_AT");
-  if (spec == nullptr || *spec == '\0') return;
+  if (spec == nullptr || *spec == '\0') return false;
   const std::string s(spec);
   const size_t at = s.find('@');
-  if (s.substr(0, at) != point) return;
-  if (at != std::string::npos && std::atoi(s.c_str() + at + 1) != launcher_rank()) return;
-  throw Error(fmt::format("injected failure at {} on rank {} (DELREC_FAIL_AT={})", point, launcher_rank(), s));
+  if (s.substr(0, at) != point) return false;
+  return at == std::string::npos || std::atoi(s.c_str() + at + 1) == launcher_rank();
+}
+
+void fail_point(const char* point) {
+  if (!failure_injected(point)) return;
+  throw Error(fmt::format("injected failure at {} on rank {} (DELREC_FAIL_AT={})", point, launcher_rank(),
+                          std::getenv("DELREC_FAIL_AT")));
 }
 
 }  // namespace delrec

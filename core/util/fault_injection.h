@@ -10,9 +10,13 @@
 //   evaluation           each rank at the start of the evaluation step
 //   teacher_cache_write  each rank before it writes its teacher-cache shards
 //   adapter_write        between the two files of a LoRA adapter (its weights written, its config not yet)
+//   fsync                every flush of a file or directory to disk reports EIO, as a failing disk does
 // Unset (as in every real run), fail_point does nothing.
 namespace delrec {
 
 void fail_point(const char* point);
+
+// True where fail_point(point) would throw: for points that stand for a system call's error, not an exception.
+bool failure_injected(const char* point);
 
 }  // namespace delrec

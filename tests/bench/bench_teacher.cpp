@@ -130,7 +130,7 @@ void bench_cache(const data::Dataset& d) {
   start = Clock::now();
   int64_t decoded = 0;
   for (int r = 0; r < kRepeats; ++r) {
-    teacher::TeacherCacheReader reader(dir, d.fingerprint);
+    teacher::TeacherCacheReader reader(dir, d.fingerprint, d.num_items());
     for (int rank = 0; rank < 8; ++rank) {
       const auto batch = reader.read_slice(rank, 8);
       decoded += batch.user.size(0);

@@ -7,6 +7,7 @@
 #include "core/data/readers/readers.h"
 #include "core/data/text_input.h"
 #include "core/util/error.h"
+#include "core/util/json_input.h"
 
 namespace fs = std::filesystem;
 
@@ -66,6 +67,9 @@ T required(const nlohmann::json& record, const char* key, const LineReader& in) 
 }
 
 nlohmann::json parse_json_line(std::string_view line, const LineReader& in) {
+  // One review is a flat record: deep nesting is damage, and copying or printing it would recurse once per level.
+  const int deepest = json_nesting_depth(line);
+  if (deepest > kMaxJsonDepth) in.fail(fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth));
   try {
     return nlohmann::json::parse(line);
   } catch (const nlohmann::json::parse_error& e) {

@@ -18,7 +18,8 @@ RawData read_movielens_100k(const std::filesystem::path& source) {
   std::string_view line;
 
   LineReader ratings(dir / "u.data", kHint);
-  read_rating_lines(ratings, "\t", {Column::kUser, Column::kItem, Column::kRating, Column::kTimestamp}, raw);
+  read_rating_lines(ratings, "\t", {Column::kUser, Column::kItem, Column::kRating, Column::kTimestamp}, raw,
+                    Ids::kPositiveIntegers);
 
   // u.item: movie id | title | release date | video release date | IMDb URL | 19 genre flags, in Latin-1.
   LineReader items(dir / "u.item", kHint);
@@ -26,8 +27,10 @@ RawData read_movielens_100k(const std::filesystem::path& source) {
     if (line.empty()) continue;
     split(line, "|", f);
     if (f.size() < 2) items.fail("expected '|'-separated fields (item id|title|...)");
+    require_positive_integer(items, f[0], "item id");
     raw.titles[std::string(f[0])] = latin1_to_utf8(f[1]);
   }
+  require_titles(raw, dir / "u.item");
   return raw;
 }
 

@@ -18,7 +18,8 @@ RawData read_movielens_1m(const std::filesystem::path& source) {
   std::string_view line;
 
   LineReader ratings(dir / "ratings.dat", kHint);
-  read_rating_lines(ratings, "::", {Column::kUser, Column::kItem, Column::kRating, Column::kTimestamp}, raw);
+  read_rating_lines(ratings, "::", {Column::kUser, Column::kItem, Column::kRating, Column::kTimestamp}, raw,
+                    Ids::kPositiveIntegers);
 
   // movies.dat: item::title::genres in Latin-1. Titles may contain ':' but not "::", so the title is field 1.
   LineReader movies(dir / "movies.dat", kHint);
@@ -27,8 +28,10 @@ RawData read_movielens_1m(const std::filesystem::path& source) {
     split(line, "::", f);
     if (f.size() != 3)
       movies.fail(fmt::format("expected 3 '::'-separated fields (item::title::genres), found {}", f.size()));
+    require_positive_integer(movies, f[0], "item id");
     raw.titles[std::string(f[0])] = latin1_to_utf8(f[1]);
   }
+  require_titles(raw, dir / "movies.dat");
   return raw;
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/util/error.h"
+
 namespace delrec::data {
 namespace {
 
@@ -24,7 +26,26 @@ const char* column_name(Column c) {
 
 }  // namespace
 
-void read_rating_lines(LineReader& in, std::string_view separator, const std::array<Column, 4>& columns, RawData& raw) {
+void require_positive_integer(const LineReader& in, std::string_view id, const char* what) {
+  int64_t value = 0;
+  if (!parse_int(id, value) || value <= 0) in.fail(fmt::format("{} '{}' is not a positive integer", what, id));
+}
+
+void require_titles(const RawData& raw, const std::filesystem::path& titles_file) {
+  size_t missing = 0;
+  const std::string* first = nullptr;
+  for (const auto& key : raw.items.keys()) {
+    if (raw.titles.count(key)) continue;
+    if (missing++ == 0) first = &key;
+  }
+  if (missing == 0) return;
+  throw Error(fmt::format("{}: {} rated item{} ha{} no line here (the first is item {}); the ratings and the titles "
+                          "come from different downloads: unzip both from the same archive",
+                          titles_file.string(), missing, missing == 1 ? "" : "s", missing == 1 ? "s" : "ve", *first));
+}
+
+void read_rating_lines(LineReader& in, std::string_view separator, const std::array<Column, 4>& columns, RawData& raw,
+                       Ids ids) {
   // e.g. "expected 4 tab-separated fields (user, item, rating, timestamp)"
   const std::string kind = separator == "\t" ? "tab" : separator == "," ? "comma" : fmt::format("'{}'", separator);
   const std::string expected =
@@ -54,6 +75,10 @@ void read_rating_lines(LineReader& in, std::string_view separator, const std::ar
           if (!parse_int(f[i], timestamp)) in.fail(fmt::format("timestamp '{}' is not an integer", f[i]));
           break;
       }
+    }
+    if (ids == Ids::kPositiveIntegers) {
+      require_positive_integer(in, user, "user id");
+      require_positive_integer(in, item, "item id");
     }
     raw.add(user, item, rating, timestamp);
   }

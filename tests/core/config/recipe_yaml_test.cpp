@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -94,6 +95,32 @@ TEST(Recipe, SyntaxErrorAndDuplicates) {
   EXPECT_NE(msg.find("run.seed: duplicate key"), std::string::npos) << msg;
   msg = error_of("- a\n- b\n");
   EXPECT_NE(msg.find("a recipe is a map of sections"), std::string::npos) << msg;
+}
+
+// yaml-cpp shares an anchored node between its aliases; binding copies it once per alias. 400 aliases of a 64 KiB
+// anchor (a 90 KB file) would bind 25 MiB: refused with the key where the limit was crossed.
+TEST(Recipe, AliasesRepeatingALargeAnchorAreRefused) {
+  std::string yaml = "run:\n  name: &big \"" + std::string(64 << 10, 'x') + "\"\nslurm:\n  env: [";
+  for (int i = 0; i < 400; ++i) yaml += i ? ", *big" : "*big";
+  yaml += "]\n";
+  ASSERT_LT(yaml.size(), 100000u);
+  std::string msg = error_of(yaml);
+  EXPECT_NE(msg.find("r.yaml:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("slurm.env["), std::string::npos) << msg;
+  EXPECT_NE(msg.find("the recipe's values add up to more than 4 MiB (YAML aliases repeating a large anchor?)"),
+            std::string::npos) << msg;
+  // A few aliases of a short anchor are fine.
+  Recipe r = parse_recipe("run:\n  name: &n abc\nslurm:\n  env: [*n, *n]\n", "r.yaml", {});
+  EXPECT_EQ(r.slurm.env, (std::vector<std::string>{"abc", "abc"}));
+}
+
+TEST(Recipe, OversizedOrNonRegularRecipeFilesAreRefused) {
+  std::string msg = error_of("# " + std::string(2 << 20, 'x') + "\n");
+  EXPECT_NE(msg.find("r.yaml: 2097155 bytes; a recipe is at most 1024 KiB of settings"), std::string::npos) << msg;
+  test::TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "fifo.yaml").c_str(), 0600), 0);
+  msg = test::error_message([&] { load_recipe(dir / "fifo.yaml", {}); });
+  EXPECT_NE(msg.find("fifo.yaml is not a regular file"), std::string::npos) << msg;
 }
 
 TEST(Recipe, OverridesApplyAndReportTheirText) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <fstream>
 
 #include "tests/test_support.h"
@@ -39,6 +41,52 @@ TEST(LineReader, LinesLongerThanTheBufferSurvive) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[1], long_line);
   EXPECT_EQ(lines[2], "b");
+}
+
+// The last line (no final newline) is returned after the unread tail moved to the front of the buffer: a line read
+// from its old place would come back overwritten ("defef") when the two overlap.
+TEST(LineReader, LastLineWithoutNewlineAfterAShortLine) {
+  test::TempDir dir;
+  std::ofstream(dir / "a.txt") << "a\nbcdef";
+  EXPECT_EQ(read_all(dir / "a.txt"), (std::vector<std::string>{"a", "bcdef"}));
+}
+
+// A gzip file cut after its last complete line (here: without the 8-byte CRC and length trailer) decompresses to
+// whole lines; zlib says so only through gzerror. Reading it must fail, not yield a shorter dataset.
+TEST(LineReader, TruncatedGzipIsAnError) {
+  test::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += std::to_string(i) + "\t" + std::to_string(i * 7) + "\n";
+  std::ofstream(dir / "a.txt") << text;
+  ASSERT_EQ(test::run_command("gzip -n " + (dir / "a.txt").string()), 0);
+  const auto gz = dir / "a.txt.gz";
+  const auto full_size = std::filesystem::file_size(gz);
+  ASSERT_EQ(read_all(gz).size(), 2000u);
+  for (uintmax_t cut : {uintmax_t{8}, uintmax_t{4}, full_size / 2}) {
+    std::filesystem::copy_file(gz, dir / "cut.gz", std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::resize_file(dir / "cut.gz", full_size - cut);
+    std::string msg = test::error_message([&] { read_all(dir / "cut.gz"); });
+    EXPECT_NE(msg.find("cut.gz: read error after line"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("truncated or damaged"), std::string::npos) << msg;
+  }
+}
+
+// A small gzip file that expands to one endless line stops at the line limit with an error naming the line.
+TEST(LineReader, OneLineGzipBombStopsAtTheLineLimit) {
+  test::TempDir dir;
+  const auto bomb = dir / "bomb.gz";
+  ASSERT_EQ(test::run_command(fmt::format("printf 'ok\\n' > {0}.txt && head -c {1} /dev/zero >> {0}.txt && "
+                                          "gzip -1 -c {0}.txt > {0} && rm {0}.txt",
+                                          bomb.string(), LineReader::kMaxLineBytes + (2 << 20))),
+            0);
+  ASSERT_LT(std::filesystem::file_size(bomb), 1u << 20);
+  LineReader in(bomb, "test file");
+  std::string_view line;
+  ASSERT_TRUE(in.next(line));
+  EXPECT_EQ(line, "ok");
+  std::string msg = test::error_message([&] { in.next(line); });
+  EXPECT_EQ(msg, bomb.string() + ":2: line longer than 64 MiB; this is not a line-oriented text file (or a "
+                                 "compressed file that expands without end); check data.source");
 }
 
 TEST(LineReader, FailQuotesFileLineAndText) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/llm/checkpoint.h"
 #include "core/llm/safetensors.h"
 #include "core/util/error.h"
 #include "parallel/cross_entropy.h"
@@ -62,6 +63,37 @@ TEST(CausalLm, MismatchedCheckpointIsAClearError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("mlp.gate_proj.weight"), std::string::npos) << e.what();
   }
+}
+
+// copy_ broadcasts, so a [vocab, 1] lm_head or a [1] bias would load as a wrong model: both are refused by name.
+TEST(CausalLm, BroadcastableWrongShapesAreRefused) {
+  auto with_tensor = [](const std::string& fixture, const std::string& name, torch::Tensor replacement) {
+    auto dir = std::make_unique<test::TempDir>();
+    const auto src = test::fixtures_dir() / fixture;
+    std::filesystem::copy_file(src / "config.json", *dir / "config.json");
+    Checkpoint file(src);  // tiny-llama is sharded: written back as one model.safetensors
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+    bool replaced = false;
+    for (const auto& n : file.names()) {
+      replaced |= n == name;
+      tensors.emplace_back(n, n == name ? replacement : file.read(n));
+    }
+    EXPECT_TRUE(replaced) << name << " is not in " << fixture;
+    save_safetensors(*dir / "model.safetensors", tensors);
+    return dir;
+  };
+  const ModelConfig llama = load_model_config(test::fixtures_dir() / "tiny-llama/config.json");
+  ASSERT_FALSE(llama.tie_word_embeddings);
+  auto dir = with_tensor("tiny-llama", "lm_head.weight", torch::ones({llama.vocab_size, 1}));
+  std::string msg = test::error_message([&] { load_causal_lm(dir->path(), test::single_rank_tp()); });
+  EXPECT_NE(msg.find(fmt::format("'lm_head.weight' has shape [{}, 1], not [vocab_size, hidden_size] = [{}, {}]",
+                                 llama.vocab_size, llama.vocab_size, llama.hidden_size)), std::string::npos) << msg;
+
+  const ModelConfig qwen2 = load_model_config(test::fixtures_dir() / "tiny-qwen2/config.json");
+  dir = with_tensor("tiny-qwen2", "model.layers.0.self_attn.q_proj.bias", torch::ones({1}));
+  msg = test::error_message([&] { load_causal_lm(dir->path(), test::single_rank_tp()); });
+  EXPECT_NE(msg.find(fmt::format("'model.layers.0.self_attn.q_proj.bias' has shape [1], the config implies [{}]",
+                                 qwen2.num_heads * qwen2.head_dim)), std::string::npos) << msg;
 }
 
 }  // namespace

@@ -70,5 +70,26 @@ TEST(ModelConfig, ErrorsNameTheKey) {
     "num_hidden_layers":1,"num_attention_heads":2,"rope_scaling":{"type":"yarn","factor":2}})", "cfg"), Error);
 }
 
+// Values that would make NaN logits or divide by zero are refused by key.
+TEST(ModelConfig, DegenerateNumbersAreRefused) {
+  const std::string base = R"({"model_type":"llama","vocab_size":10,"hidden_size":8,"intermediate_size":16,
+    "num_hidden_layers":1,"num_attention_heads":2)";
+  for (const char* eps : {"0", "-1e-6"}) {
+    std::string msg = test::error_message([&] {
+      parse_model_config(base + ",\"rms_norm_eps\":" + eps + "}", "cfg.json");
+    });
+    EXPECT_NE(msg.find("cfg.json: \"rms_norm_eps\" must be positive, got " + std::string(eps == std::string("0") ?
+                       "0" : "-1e-06")), std::string::npos) << msg;
+  }
+  // hidden 8 over 4 heads: head_dim 2, whose dynamic NTK exponent head_dim / (head_dim - 2) divides by zero.
+  std::string msg = test::error_message([&] {
+    parse_model_config(R"({"model_type":"llama","vocab_size":10,"hidden_size":8,"intermediate_size":16,
+      "num_hidden_layers":1,"num_attention_heads":4,"rope_scaling":{"rope_type":"dynamic","factor":2.0}})", "cfg.json");
+  });
+  EXPECT_NE(msg.find("cfg.json: head_dim 2 cannot use \"dynamic\" rope scaling"), std::string::npos) << msg;
+  // head_dim 2 without dynamic scaling is a valid (if tiny) model.
+  EXPECT_EQ(parse_model_config(base.substr(0, base.rfind("2")) + "4}", "cfg").head_dim, 2);
+}
+
 }  // namespace
 }  // namespace delrec::llm

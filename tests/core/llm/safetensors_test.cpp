@@ -1,6 +1,7 @@
 #include "core/llm/safetensors.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 
@@ -81,6 +82,28 @@ TEST(Safetensors, OverlappingOffsetsAreRejected) {
             R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
             12);
   expect_error(dir / "o.safetensors", {"o.safetensors", "'a'", "'b'", "overlap"});
+}
+
+// An empty tensor inside another tensor's bytes is an overlap too; empty tensors at a boundary are fine.
+TEST(Safetensors, EmptyTensorInsideAnotherIsAnOverlap) {
+  test::TempDir dir;
+  write_raw(dir / "e.safetensors",
+            R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}})",
+            8);
+  expect_error(dir / "e.safetensors", {"e.safetensors", "'a'", "'e'", "overlap"});
+  write_raw(dir / "ok.safetensors",
+            R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"e":{"dtype":"F32","shape":[0],"data_offsets":[8,8]},)"
+            R"("z":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})",
+            8);
+  SafetensorsFile ok(dir / "ok.safetensors");
+  EXPECT_EQ(ok.names().size(), 3u);
+}
+
+// Opening a FIFO named like a checkpoint does not wait for a writer: it is refused as not a regular file.
+TEST(Safetensors, FifoIsRefusedWithoutBlocking) {
+  test::TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "model.safetensors").c_str(), 0600), 0);
+  expect_error(dir / "model.safetensors", {"model.safetensors is not a regular file"});
 }
 
 TEST(Safetensors, OutOfRangeOrInconsistentOffsetsAreRejected) {

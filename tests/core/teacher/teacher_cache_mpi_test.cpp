@@ -38,7 +38,7 @@ TEST(TeacherCacheMpiTest, OneShardPerRankReadByAnyWorld) {
   if (world.rank() == 0) write_cache_manifest(teacher, dataset, spec, world.size(), dir);
   world.group()->barrier();
 
-  TeacherCacheReader reader(dir, dataset.fingerprint);
+  TeacherCacheReader reader(dir, dataset.fingerprint, dataset.num_items());
   ASSERT_EQ(reader.manifest().shards.size(), size_t(world.size()));
   const auto examples = cache_examples(dataset, spec.train_prefixes);
   for (int readers : {world.size(), 8}) {

@@ -5,8 +5,12 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
-#include <fstream>
+#include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <functional>
+
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "tests/core/teacher/planted_dataset.h"
 #include "tests/test_support.h"
@@ -76,13 +80,13 @@ TEST_F(TeacherCacheTest, ThreeShardsReadByOneTwoAndFourRanksMatchTheTeacher) {
   test::TempDir dir;
   write(3, dir.path());
   for (int s = 0; s < 3; ++s) EXPECT_TRUE(std::filesystem::exists(dir / shard_file_name(s, 3)));
-  TeacherCacheReader reader(dir.path(), dataset_.fingerprint);
+  TeacherCacheReader reader(dir.path(), dataset_.fingerprint, dataset_.num_items());
   const auto examples = cache_examples(dataset_, -1);
   ASSERT_EQ(reader.num_examples(), int64_t(examples.size()));
   const auto one = read_world(reader, 1);
   for (int world : {2, 4}) {
     SCOPED_TRACE(world);
-    TeacherCacheReader fresh(dir.path(), dataset_.fingerprint);
+    TeacherCacheReader fresh(dir.path(), dataset_.fingerprint, dataset_.num_items());
     expect_equal(read_world(fresh, world), one);
   }
   // Values are the teacher's own: candidate scores and top-K of a few examples recomputed directly.
@@ -115,7 +119,7 @@ TEST_F(TeacherCacheTest, ShardedEqualsUnsharded) {
   test::TempDir a, b;
   write(3, a.path());
   write(1, b.path());
-  TeacherCacheReader three(a.path(), dataset_.fingerprint), single(b.path(), dataset_.fingerprint);
+  TeacherCacheReader three(a.path(), dataset_.fingerprint, dataset_.num_items()), single(b.path(), dataset_.fingerprint, dataset_.num_items());
   const auto x = three.read(0, three.num_examples()), y = single.read(0, single.num_examples());
   // Shards batch examples differently, so scores agree to float rounding (padding never changes them).
   for (auto member : {&CacheBatch::user, &CacheBatch::position, &CacheBatch::kind, &CacheBatch::candidates})
@@ -128,7 +132,7 @@ TEST_F(TeacherCacheTest, RefusesACacheBuiltForAnotherDataset) {
   test::TempDir dir;
   write(2, dir.path());
   try {
-    TeacherCacheReader reader(dir.path(), "0123456789abcdef-other");
+    TeacherCacheReader reader(dir.path(), "0123456789abcdef-other", dataset_.num_items());
     FAIL() << "expected a stale-cache error";
   } catch (const Error& e) {
     const std::string msg = e.what();
@@ -143,7 +147,7 @@ TEST_F(TeacherCacheTest, TruncatedOrCorruptShardNamesTheFile) {
   const auto victim = dir / shard_file_name(1, 3);
   const auto size = std::filesystem::file_size(victim);
   std::filesystem::resize_file(victim, size / 2);
-  TeacherCacheReader reader(dir.path(), dataset_.fingerprint);
+  TeacherCacheReader reader(dir.path(), dataset_.fingerprint, dataset_.num_items());
   EXPECT_NO_THROW(reader.read_slice(0, 3));  // shard 0 alone is intact
   try {
     reader.read_slice(1, 3);
@@ -159,7 +163,7 @@ TEST_F(TeacherCacheTest, TruncatedOrCorruptShardNamesTheFile) {
     const std::string junk(std::filesystem::file_size(victim) / 2, '\x5a');
     f.write(junk.data(), std::streamsize(junk.size()));
   }
-  TeacherCacheReader again(dir.path(), dataset_.fingerprint);
+  TeacherCacheReader again(dir.path(), dataset_.fingerprint, dataset_.num_items());
   try {
     again.read_slice(1, 3);
     FAIL() << "expected a corrupt-shard error";
@@ -186,7 +190,7 @@ TEST_F(TeacherCacheTest, CraftedAttributesAndRanksAreRefused) {
     H5Fclose(file);
   };
   replace_attribute("begin", H5T_NATIVE_INT64, 16);
-  std::string msg = test::error_message([&] { TeacherCacheReader(dir.path(), dataset_.fingerprint).read(0, 1); });
+  std::string msg = test::error_message([&] { TeacherCacheReader(dir.path(), dataset_.fingerprint, dataset_.num_items()).read(0, 1); });
   EXPECT_NE(msg.find("attribute 'begin' is not a single integer"), std::string::npos) << msg;
 
   write(1, dir.path());
@@ -194,7 +198,7 @@ TEST_F(TeacherCacheTest, CraftedAttributesAndRanksAreRefused) {
   H5Tset_size(vlen, H5T_VARIABLE);
   replace_attribute("dataset_fingerprint", vlen, 1);
   H5Tclose(vlen);
-  msg = test::error_message([&] { TeacherCacheReader(dir.path(), dataset_.fingerprint).read(0, 1); });
+  msg = test::error_message([&] { TeacherCacheReader(dir.path(), dataset_.fingerprint, dataset_.num_items()).read(0, 1); });
   EXPECT_NE(msg.find("attribute 'dataset_fingerprint' is not a single short fixed-length string"),
             std::string::npos) << msg;
 
@@ -209,8 +213,74 @@ TEST_F(TeacherCacheTest, CraftedAttributesAndRanksAreRefused) {
     H5Sclose(space);
     H5Fclose(file);
   }
-  msg = test::error_message([&] { TeacherCacheReader(dir.path(), dataset_.fingerprint).read(0, 1); });
+  msg = test::error_message([&] { TeacherCacheReader(dir.path(), dataset_.fingerprint, dataset_.num_items()).read(0, 1); });
   EXPECT_NE(msg.find("array 'user' has rank 3 (expected 1 or 2)"), std::string::npos) << msg;
+}
+
+// The manifest is an input like any other: shard names that leave the cache folder, and shard ranges that leave a
+// gap, overlap or stop short of num_examples, are refused before any shard is read.
+TEST_F(TeacherCacheTest, ManifestShardNamesAndRangesAreChecked) {
+  test::TempDir dir;
+  write(3, dir.path());
+  const auto manifest_path = dir / "manifest.json";
+  const auto original = nlohmann::json::parse(read_file(manifest_path));
+  auto refused = [&](const std::function<void(nlohmann::json&)>& edit) {
+    auto j = original;
+    edit(j);
+    write_file_atomically(manifest_path, j.dump());
+    return test::error_message([&] { TeacherCacheReader(dir.path(), dataset_.fingerprint, dataset_.num_items()); });
+  };
+  std::string msg = refused([](nlohmann::json& j) { j["shards"][1]["file"] = "../../etc/passwd"; });
+  EXPECT_NE(msg.find("shard 1 is named '../../etc/passwd', not 'shard-00001-of-00003.h5'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("delrec teacher cache"), std::string::npos) << msg;
+  msg = refused([](nlohmann::json& j) { j["shards"][0]["file"] = "/tmp/shard-00000-of-00003.h5"; });
+  EXPECT_NE(msg.find("shard 0 is named '/tmp/shard-00000-of-00003.h5'"), std::string::npos) << msg;
+  // A gap: shard 1 starts one example later than shard 0 ends.
+  msg = refused([](nlohmann::json& j) { j["shards"][1]["begin"] = j["shards"][1]["begin"].get<int64_t>() + 1; });
+  EXPECT_NE(msg.find("shard 1 covers examples"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("without gaps or overlaps"), std::string::npos) << msg;
+  // The last shard stops short of num_examples.
+  msg = refused([](nlohmann::json& j) { j["num_examples"] = j["num_examples"].get<int64_t>() + 5; });
+  EXPECT_NE(msg.find("examples"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("the shards cover [0, "), std::string::npos) << msg;
+  msg = refused([](nlohmann::json& j) { j["top_k"] = 0; });
+  EXPECT_NE(msg.find("must be positive"), std::string::npos) << msg;
+}
+
+// Item ids outside [1, num_items] and NaN scores in a shard (damage: the writer refuses them) are refused on read.
+TEST_F(TeacherCacheTest, DamagedIdsAndScoresAreRefusedOnRead) {
+  test::TempDir dir;
+  const auto shard = dir / shard_file_name(0, 1);
+  auto poke = [&](const char* name, hid_t type, auto value) {
+    const hid_t file = H5Fopen(shard.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    const hid_t set = H5Dopen2(file, name, H5P_DEFAULT);
+    const hid_t space = H5Dget_space(set);
+    std::vector<decltype(value)> data(size_t(H5Sget_simple_extent_npoints(space)));
+    H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data());
+    data[3] = value;
+    H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data());
+    H5Sclose(space);
+    H5Dclose(set);
+    H5Fclose(file);
+  };
+  auto read_all = [&] {
+    return test::error_message(
+        [&] { TeacherCacheReader(dir.path(), dataset_.fingerprint, dataset_.num_items()).read(0, 4); });
+  };
+  write(1, dir.path());
+  poke("candidates", H5T_NATIVE_INT32, int32_t(dataset_.num_items() + 1));
+  std::string msg = read_all();
+  EXPECT_NE(msg.find("candidates of examples [0, 4) hold item ids in"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(fmt::format("outside the dataset's [1, {}]", dataset_.num_items())), std::string::npos) << msg;
+  write(1, dir.path());
+  poke("topk_items", H5T_NATIVE_INT32, int32_t(-7));
+  msg = read_all();
+  EXPECT_NE(msg.find("topk_items of examples [0, 4) hold item ids in [-7, "), std::string::npos) << msg;
+  write(1, dir.path());
+  poke("candidate_scores", H5T_NATIVE_FLOAT, std::numeric_limits<float>::quiet_NaN());
+  msg = read_all();
+  EXPECT_NE(msg.find("candidate_scores of examples [0, 4) hold NaN or infinite scores"), std::string::npos) << msg;
 }
 
 TEST_F(TeacherCacheTest, RefusesNonFiniteScoresAtWriteTime) {
@@ -231,7 +301,7 @@ TEST_F(TeacherCacheTest, RefusesNonFiniteScoresAtWriteTime) {
 TEST_F(TeacherCacheTest, MissingCacheSaysHowToBuildIt) {
   test::TempDir dir;
   try {
-    TeacherCacheReader reader(dir.path(), dataset_.fingerprint);
+    TeacherCacheReader reader(dir.path(), dataset_.fingerprint, dataset_.num_items());
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("delrec teacher cache"), std::string::npos) << e.what();

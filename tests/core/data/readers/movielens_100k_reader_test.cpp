@@ -47,6 +47,33 @@ TEST(MovieLens100kReader, WrongFieldCountIsReported) {
   EXPECT_NE(msg.find("u.data:1: expected 4 tab-separated fields"), std::string::npos) << msg;
 }
 
+// MovieLens ids are 1, 2, ...: anything else in u.data or u.item is a damaged file, not a new user or item.
+TEST(MovieLens100kReader, IdsThatAreNotPositiveIntegersAreRefused) {
+  test::TempDir dir;
+  for (const char* data : {"1\t2\t5\t100\n-3\t2\t4\t200\n", "1\t2\t5\t100\n3\t2x\t4\t200\n",
+                           "1\t2\t5\t100\n3\t0\t4\t200\n"}) {
+    std::ofstream(dir / "u.data") << data;
+    std::ofstream(dir / "u.item") << "2|A|\n";
+    std::string msg = test::error_message([&] { read_movielens_100k(dir.path()); });
+    EXPECT_NE(msg.find("u.data:2: "), std::string::npos) << msg;
+    EXPECT_NE(msg.find("is not a positive integer"), std::string::npos) << msg;
+  }
+  std::ofstream(dir / "u.data") << "1\t2\t5\t100\n";
+  std::ofstream(dir / "u.item") << "2|A|\nabc|B|\n";
+  std::string msg = test::error_message([&] { read_movielens_100k(dir.path()); });
+  EXPECT_NE(msg.find("u.item:2: item id 'abc' is not a positive integer"), std::string::npos) << msg;
+}
+
+// A rated item without a line in u.item would get no title (and a prompt naming nothing): refused.
+TEST(MovieLens100kReader, RatedItemsMissingFromUItemAreRefused) {
+  test::TempDir dir;
+  std::ofstream(dir / "u.data") << "1\t2\t5\t100\n1\t7\t4\t200\n1\t9\t4\t300\n";
+  std::ofstream(dir / "u.item") << "2|A|\n";
+  std::string msg = test::error_message([&] { read_movielens_100k(dir.path()); });
+  EXPECT_EQ(msg, (dir / "u.item").string() + ": 2 rated items have no line here (the first is item 7); the ratings "
+                 "and the titles come from different downloads: unzip both from the same archive");
+}
+
 TEST(MovieLens100kReader, MissingFileGivesPathAndHint) {
   test::TempDir dir;
   std::ofstream(dir / "u.data") << "1\t2\t5\t100\n";
