@@ -193,6 +193,11 @@ void apply_override(YAML::Node& root, const Schema& schema, const std::string& t
   const Schema* level = &schema;
   YAML::Node node = root;
   for (size_t i = 0; i < keys.size(); ++i) {
+    // yaml-cpp throws its own BadSubscript when a scalar or a list is indexed by a key: say which section it is.
+    if (node.IsDefined() && !node.IsNull() && !node.IsMap())
+      throw UsageError(fmt::format("override '{}': the recipe sets '{}' to a {}, not a section of keys", text,
+                                   i == 0 ? std::string("<top level>") : keys[i - 1],
+                                   node.IsSequence() ? "list" : "single value"));
     const Field* f = level->find(keys[i]);
     if (!f) throw UsageError(fmt::format("override '{}': {}", text, unknown_key_message(*level, keys[i])));
     bool last = i + 1 == keys.size();

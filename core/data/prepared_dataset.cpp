@@ -156,8 +156,8 @@ class H5File {
         fail(fmt::format("dataset {} declares more than {} elements", name, kMaxElements));
       count *= d;
     }
-    const hsize_t stored = H5Dget_storage_size(set);
-    if (count > 0 && stored < count * H5Tget_size(type))
+    const hsize_t stored = stored_bytes(set, name);
+    if (count > 0 && stored / std::max<size_t>(H5Tget_size(type), 1) < count)  // no overflow of count * size
       fail(fmt::format("dataset {} declares {} elements of {} bytes but stores only {} bytes", name, count,
                        H5Tget_size(type), stored));
     std::vector<T> out(count);
@@ -178,13 +178,29 @@ class H5File {
     H5Id type(check(H5Dget_type(set), fmt::format("read the type of {}", name)), H5Tclose);
     if (H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) != 0 || !dataset_shape(set).empty())
       fail(fmt::format("dataset {} is not a scalar fixed-length string", name));
-    std::string value(H5Tget_size(type), '\0');
+    // The string's size is the file's claim too: a type declaring 2 GB over a few stored bytes is refused.
+    const size_t size = H5Tget_size(type);
+    const hsize_t stored = stored_bytes(set, name);
+    if (stored < size)
+      fail(fmt::format("dataset {} declares a string of {} bytes but stores only {} bytes", name, size, stored));
+    std::string value(size, '\0');
     check(H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data()), fmt::format("read {}", name));
     value.resize(value.find_last_not_of('\0') + 1);  // npos + 1 == 0 for an all-padding value
     return value;
   }
 
  private:
+  // The bytes a dataset stores, by HDF5's account, which is also the file's claim: more than the file holds is
+  // damage (a 13 kB file claiming a 4 GB string).
+  hsize_t stored_bytes(hid_t set, const char* name) const {
+    const hsize_t stored = H5Dget_storage_size(set);
+    const uintmax_t file_bytes = fs::file_size(path_);
+    if (stored > file_bytes)
+      fail(fmt::format("dataset {} claims {} stored bytes, more than the whole file ({} bytes)", name, stored,
+                       file_bytes));
+    return stored;
+  }
+
   // A missing dataset is reported as such rather than as an HDF5 lookup failure.
   hid_t open_dataset(const char* name) const {
     // H5Lexists needs each parent group to exist before it can look at the child.

@@ -207,7 +207,8 @@ void SafetensorsFile::release(const TensorInfo& ti) const {
 torch::Tensor SafetensorsFile::read(const std::string& name) const {
   const TensorInfo& ti = info(name);
   torch::Tensor out = torch::empty(ti.shape, torch::TensorOptions().dtype(to_torch_dtype(ti.dtype)));
-  std::memcpy(out.data_ptr(), map_ + data_start_ + ti.begin, ti.end - ti.begin);
+  // An empty tensor has no storage (data_ptr() is null), and memcpy from or to null is undefined even for 0 bytes.
+  if (ti.end > ti.begin) std::memcpy(out.data_ptr(), map_ + data_start_ + ti.begin, ti.end - ti.begin);
   release(ti);
   return out;
 }
@@ -230,6 +231,7 @@ torch::Tensor SafetensorsFile::read_slice(const std::string& name, int64_t dim, 
   auto* dst = static_cast<uint8_t*>(out.data_ptr());
   const uint8_t* src = map_ + data_start_ + ti.begin;
   const size_t block = static_cast<size_t>(length * inner);
+  if (out.numel() == 0) return out;  // no storage to copy into (see read())
   for (int64_t o = 0; o < outer; ++o)
     std::memcpy(dst + o * block, src + (o * ti.shape[dim] + start) * inner, block);
   release(ti);

@@ -29,7 +29,7 @@ nlohmann::json parse_json(std::string_view text, const std::string& origin) {
                "delrec reads (damaged or crafted?)", origin, kMaxJsonDepth);
   try {
     return nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for numbers such as 1e400
     throw Error(fmt::format("{}: not valid JSON ({})", origin, e.what()));
   }
 }

@@ -3,6 +3,9 @@
 // the metadata meta_<Category>.json (JSON lines with asin and title). Any file may be gzipped (.gz).
 #include <nlohmann/json.hpp>
 
+#include <limits>
+#include <type_traits>
+
 #include "core/data/readers/rating_lines.h"
 #include "core/data/readers/readers.h"
 #include "core/data/text_input.h"
@@ -59,6 +62,12 @@ template <class T>
 T required(const nlohmann::json& record, const char* key, const LineReader& in) {
   auto it = record.find(key);
   if (it == record.end()) in.fail(fmt::format("missing field '{}'", key));
+  // get<int64_t>() casts a float to the integer, undefined behaviour outside its range (e.g. 1e30 as a timestamp).
+  if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+    const double lowest = double(std::numeric_limits<T>::min());  // -2^63, exact in a double; the top is -lowest
+    if (it->is_number_float() && !(it->template get<double>() >= lowest && it->template get<double>() < -lowest))
+      in.fail(fmt::format("field '{}' is outside the range of a 64-bit integer", key));
+  }
   try {
     return it->get<T>();
   } catch (const nlohmann::json::exception&) {
@@ -72,7 +81,7 @@ nlohmann::json parse_json_line(std::string_view line, const LineReader& in) {
   if (deepest > kMaxJsonDepth) in.fail(fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth));
   try {
     return nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for numbers such as 1e309
     in.fail(fmt::format("invalid JSON ({})", e.what()));
   }
 }

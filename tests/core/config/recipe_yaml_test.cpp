@@ -164,5 +164,15 @@ TEST(Recipe, MissingFileNamesItAndResolvedRecipeIsWritten) {
   EXPECT_EQ(load_recipe(path).data.num_candidates, 20);
 }
 
+// Found by tests/fuzz/recipe_yaml_fuzz.cpp: an override below a key the recipe sets to a value or a list escaped as
+// yaml-cpp's BadSubscript, not a UsageError naming the override.
+TEST(Recipe, OverrideBelowAValueOrAListIsAUsageError) {
+  std::string msg = test::error_message<UsageError>([] { parse_recipe("run: 'a b'\n", "r.yaml", {"run.name=b"}); });
+  EXPECT_EQ(msg, "override 'run.name=b': the recipe sets 'run' to a single value, not a section of keys");
+  msg = test::error_message<UsageError>(
+      [] { parse_recipe("data: [1, 2]\n", "r.yaml", {"data.synthetic.users=10"}); });
+  EXPECT_EQ(msg, "override 'data.synthetic.users=10': the recipe sets 'data' to a list, not a section of keys");
+}
+
 }  // namespace
 }  // namespace delrec::config

@@ -106,6 +106,34 @@ TEST(PreparedDataset, ArrayValuedVersionAndHugeUnstoredDatasetsAreRefused) {
             std::string::npos) << msg;
 }
 
+// Found by tests/fuzz/prepared_dataset_fuzz.cpp: a 13 kB file whose "name" string type declared 2 GB made the reader
+// allocate (and HDF5 fill) that much. A string's declared size must be stored, like an array's elements.
+TEST(PreparedDataset, HugeUnstoredStringIsRefused) {
+  test::TempDir dir;
+  save_prepared(small_dataset(), dir / "s.h5");
+  craft(dir / "s.h5", [](hid_t file) {
+    H5Ldelete(file, "name", H5P_DEFAULT);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, size_t(1) << 30);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    H5Dclose(H5Dcreate2(file, "name", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Sclose(space);
+    H5Tclose(type);
+  });
+  std::string msg = test::error_message([&] { load_prepared(dir / "s.h5"); });
+  EXPECT_NE(msg.find("dataset name declares a string of 1073741824 bytes but stores only 0 bytes"),
+            std::string::npos) << msg;
+}
+
+// Found by tests/fuzz/prepared_dataset_fuzz.cpp (the input is kept in its corpus): a 13 kB file whose layout claims
+// gigabytes of storage for a string passed the check above and made the reader allocate 4 GB.
+TEST(PreparedDataset, StorageClaimsBeyondTheFileSizeAreRefused) {
+  const std::filesystem::path found =
+      std::filesystem::path(DELREC_SOURCE_DIR) / "tests/fuzz/corpus/prepared_dataset/found-string-larger-than-file";
+  std::string msg = test::error_message([&] { load_prepared(found); });
+  EXPECT_NE(msg.find("stored bytes, more than the whole file (13400 bytes)"), std::string::npos) << msg;
+}
+
 TEST(PreparedDataset, NotHdf5AndMissingFiles) {
   test::TempDir dir;
   std::ofstream(dir / "text.h5") << "user,item\n";

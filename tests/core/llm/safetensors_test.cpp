@@ -157,5 +157,17 @@ TEST(Checkpoint, ShardedIndexResolvesEveryTensor) {
   EXPECT_THROW(ck.read("model.layers.9.mlp.up_proj.weight"), Error);
 }
 
+// Found by tests/fuzz/safetensors_fuzz.cpp: reading a tensor with no elements copied 0 bytes into a null pointer
+// (undefined behaviour; UBSan in the sanitizer build stops here without the fix).
+TEST(Safetensors, TensorsWithNoElementsReadWholeAndSliced) {
+  test::TempDir dir;
+  save_safetensors(dir / "e.safetensors", {{"rows0", torch::zeros({0, 4})}, {"cols0", torch::zeros({2, 0})}});
+  SafetensorsFile f(dir / "e.safetensors");
+  EXPECT_EQ(f.read("rows0").sizes(), (std::vector<int64_t>{0, 4}));
+  EXPECT_EQ(f.read("cols0").sizes(), (std::vector<int64_t>{2, 0}));
+  EXPECT_EQ(f.read_slice("cols0", 0, 1, 1).sizes(), (std::vector<int64_t>{1, 0}));
+  EXPECT_EQ(f.read_slice("rows0", 1, 1, 2).sizes(), (std::vector<int64_t>{0, 2}));
+}
+
 }  // namespace
 }  // namespace delrec::llm

@@ -53,5 +53,14 @@ TEST(JsonInput, ExcerptsAreCut) {
   EXPECT_EQ(json_excerpt(nlohmann::json{1, 2}), "[1,2]");
 }
 
+// Found by tests/fuzz/model_config_fuzz.cpp: a number out of double's range made nlohmann::json throw out_of_range,
+// which escaped as a non-delrec exception.
+TEST(JsonInput, NumbersOutOfRangeAreAnError) {
+  std::string msg = test::error_message([] { parse_json("{\"rope_theta\": 1e400}", "config.json"); });
+  EXPECT_NE(msg.find("config.json: not valid JSON"), std::string::npos) << msg;
+  msg = test::error_message([] { llm::parse_model_config("{\"vocab_size\": -1e999}", "c.json"); });
+  EXPECT_NE(msg.find("c.json: not valid JSON"), std::string::npos) << msg;
+}
+
 }  // namespace
 }  // namespace delrec

@@ -66,5 +66,29 @@ TEST(AmazonReader, AmbiguousDirectoryIsRejected) {
   EXPECT_NE(msg.find("holds 2 interaction files"), std::string::npos) << msg;
 }
 
+// Found by tests/fuzz/dataset_readers_fuzz.cpp: a timestamp beyond int64 (a float in JSON) was cast to int64_t,
+// which is undefined behaviour; it is now an error naming the line and field. A float within range still reads.
+TEST(AmazonReader, TimestampOutsideInt64IsAnError) {
+  test::TempDir dir;
+  std::ofstream(dir / "Toys.json") << R"({"reviewerID": "A", "asin": "B", "overall": 5, "unixReviewTime": 1.0})"
+                                   << "\n"
+                                   << R"({"reviewerID": "A", "asin": "C", "overall": 5, "unixReviewTime": 1e30})"
+                                   << "\n";
+  std::ofstream(dir / "meta_Toys.json") << "";
+  std::string msg = test::error_message([&] { read_amazon(dir.path()); });
+  EXPECT_NE(msg.find("Toys.json:2: field 'unixReviewTime' is outside the range of a 64-bit integer"),
+            std::string::npos) << msg;
+}
+
+// Found by tests/fuzz/dataset_readers_fuzz.cpp: a number beyond double's range in any field (1e309) made
+// nlohmann::json throw out_of_range, which escaped as a non-delrec exception.
+TEST(AmazonReader, NumberBeyondDoubleIsInvalidJson) {
+  test::TempDir dir;
+  std::ofstream(dir / "Toys.json") << R"({"reviewerID": "A", "asin": "B", "overall": 5, "helpful": 1e309})" << "\n";
+  std::ofstream(dir / "meta_Toys.json") << "";
+  std::string msg = test::error_message([&] { read_amazon(dir.path()); });
+  EXPECT_NE(msg.find("Toys.json:1: invalid JSON"), std::string::npos) << msg;
+}
+
 }  // namespace
 }  // namespace delrec::data

@@ -1,0 +1,42 @@
+// Fuzz target: the raw dataset readers (core/data/readers/, core/data/text_input.cpp). Input: one byte choosing the
+// format, then the interactions file, NUL, the titles file. Each format reads from a directory of its own holding
+// the two files under the names its reader looks for; either file may be gzip (the readers detect it).
+#include <array>
+#include <string>
+
+#include "core/data/readers/readers.h"
+#include "tests/fuzz/fuzz_support.h"
+
+using namespace delrec;
+
+namespace {
+
+struct Format {
+  const char* dir;
+  const char* interactions;
+  const char* titles;
+  data::RawData (*read)(const std::filesystem::path&);
+};
+
+const std::array<Format, 6> kFormats = {{
+    {"ml-100k", "u.data", "u.item", data::read_movielens_100k},
+    {"ml-1m", "ratings.dat", "movies.dat", data::read_movielens_1m},
+    {"ml-csv", "ratings.csv", "movies.csv", data::read_movielens_csv},
+    {"amazon-reviews", "Tiny_5.json", "meta_Tiny.json", data::read_amazon},
+    {"amazon-ratings", "Tiny.csv", "meta_Tiny.json", data::read_amazon},
+    {"csv", "interactions.csv", "items.csv", data::read_csv},
+}};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const Format& format = kFormats[data[0] % kFormats.size()];
+  const auto [interactions, titles] = fuzz::split_at_nul(fuzz::as_text(data + 1, size - 1));
+  const auto dir = fuzz::scratch_dir() / format.dir;
+  std::filesystem::create_directories(dir);
+  fuzz::write_file(dir / format.interactions, interactions);
+  fuzz::write_file(dir / format.titles, titles);
+  fuzz::refused_or_accepted([&] { format.read(dir); });
+  return 0;
+}
