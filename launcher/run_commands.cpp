@@ -53,8 +53,8 @@ void add_run_commands(CLI::App& app) {
     run_recipe(recipe);
   });
 
-  auto* eval = app.add_subcommand("eval", "Evaluate a finished run directory again (teacher, ablation, DELRec on the "
-                                          "test split) and rewrite eval/results.{json,md}");
+  auto* eval = app.add_subcommand("eval", "Evaluate a finished run directory again (DELRec, its ablations and the "
+                                          "teacher on the test split) and rewrite eval/results.{json,md}");
   auto run_dir = std::make_shared<std::string>();
   eval->add_option("run_dir", *run_dir, "run directory (holds recipe.resolved.yaml)")->required();
   eval->callback([=] {

@@ -94,7 +94,8 @@ std::vector<pid_t> process_tree(pid_t root) {
 
 std::string small_quickstart_overrides() {
   return " data.synthetic.users=60 teacher.epochs=2 teacher.max_len=20 stage1.train.steps=2 "
-         "stage2.train.steps=2 stage1.train.eval_examples=4 stage2.train.eval_examples=4 eval.max_users=12";
+         "stage2.train.steps=2 stage1.train.eval_examples=4 stage2.train.eval_examples=4 eval.max_users=12 "
+         "'eval.ablations=[no_soft_prompt, zero_shot]'";
 }
 
 }  // namespace delrec::test

@@ -43,7 +43,7 @@ std::filesystem::path delrec_binary();
 inline const std::string kMpiEnv = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 CUDA_VISIBLE_DEVICES= ";
 
 // Overrides that shrink the quickstart to seconds for end-to-end tests (fewer users, two teacher epochs, two steps
-// per stage), each preceded by a space.
+// per stage, two ablations), each preceded by a space and quoted for a shell.
 std::string small_quickstart_overrides();
 
 // Runs a shell command, returns its exit code; stdout+stderr captured into *output when given.

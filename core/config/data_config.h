@@ -26,7 +26,7 @@ struct SyntheticConfig {
 };
 
 struct DataConfig {
-  std::string dataset = "synthetic";   // raw format: synthetic, ml-100k, ml-1m, ml-csv, amazon, csv
+  std::string dataset = "synthetic";   // raw format: synthetic, ml-100k, ml-1m, ml-csv, amazon, csv, steam
   std::string source;                  // raw input: a directory or a file (unused for synthetic)
   std::string prepared;                // prepared dataset file; empty = <run.out_dir>/data.h5
   double min_rating = 0;               // drop interactions rated below this (0 keeps all; implicit feedback)
@@ -35,10 +35,11 @@ struct DataConfig {
   int64_t max_history = 0;             // keep only the most recent N interactions per user (0 = all)
   int64_t num_candidates = 20;         // candidates per evaluated example: the true item + N-1 sampled negatives
   int64_t seed = 42;                   // seed of candidate sampling (and of the synthetic generator)
+  bool title_cleanup = true;           // tidy item titles (title_cleanup.h): HTML entities, spaces, "Matrix, The"
   SyntheticConfig synthetic;           // used when dataset = synthetic
 
   void describe(Schema& s) {
-    s.choice("dataset", dataset, {"synthetic", "ml-100k", "ml-1m", "ml-csv", "amazon", "csv"},
+    s.choice("dataset", dataset, {"synthetic", "ml-100k", "ml-1m", "ml-csv", "amazon", "csv", "steam"},
              "raw dataset format");
     s.field("source", source, "raw input directory or file (unused for synthetic)");
     s.field("prepared", prepared, "prepared dataset file; empty = <run.out_dir>/data.h5");
@@ -49,6 +50,9 @@ struct DataConfig {
     s.field("num_candidates", num_candidates, "candidates per evaluated example (true item + sampled negatives)",
             between(2, 100000));
     s.field("seed", seed, "seed of candidate sampling and of the synthetic generator", at_least(0));
+    s.field("title_cleanup", title_cleanup,
+            "tidy item titles: decode HTML entities, collapse whitespace, move trailing articles to the front "
+            "('Matrix, The (1999)' -> 'The Matrix (1999)')");
     s.section("synthetic", synthetic, "synthetic generator (dataset = synthetic)");
   }
 };

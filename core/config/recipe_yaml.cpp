@@ -144,8 +144,12 @@ void bind_value(const Context& ctx, const std::string& path, const YAML::Node& n
           if (!f.choices.empty() && std::find(f.choices.begin(), f.choices.end(), *target) == f.choices.end())
             fail(ctx, path, node, fmt::format("'{}' is not one of: {}", *target, fmt::join(f.choices, ", ")));
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-          *target = to_list<std::string>(ctx, path, node, [](const Context& c, const std::string& p,
-                                                             const YAML::Node& n) { return scalar_text(c, p, n, "a string"); });
+          // A list restricted to choices also takes one of them as a scalar: `ablations: all`.
+          if (!f.choices.empty() && node.IsScalar())
+            *target = {scalar_text(ctx, path, node, "a string")};
+          else
+            *target = to_list<std::string>(ctx, path, node, [](const Context& c, const std::string& p,
+                                                               const YAML::Node& n) { return scalar_text(c, p, n, "a string"); });
           for (const auto& v : *target)
             if (!f.choices.empty() && std::find(f.choices.begin(), f.choices.end(), v) == f.choices.end())
               fail(ctx, path, node, fmt::format("'{}' is not one of: {}", v, fmt::join(f.choices, ", ")));

@@ -24,6 +24,8 @@ struct OptimConfig {
   int64_t eval_every = 0;           // validate every N steps (and after the last); 0 = only after the last
   int64_t eval_examples = 64;       // validation users per validation (first N); 0 = all
   int64_t log_every = 10;           // metrics line every N steps
+  std::string keep = "last";        // the stage's output: the last step, or the best validated one
+  std::string keep_metric = "valid_ndcg@5";  // what best_valid compares (higher is better)
 
   void describe(Schema& s) {
     s.choice("optimizer", optimizer, {"adamw", "lion"}, "optimizer");
@@ -42,6 +44,50 @@ struct OptimConfig {
             at_least(0));
     s.field("eval_examples", eval_examples, "validation users per validation (the first N); 0 = all", at_least(0));
     s.field("log_every", log_every, "a metrics line every N steps", between(1, 1e9));
+    s.choice("keep", keep, {"last", "best_valid"},
+             "the stage's output: the parameters after the last step, or those of the validation (every eval_every "
+             "steps and after the last) with the highest keep_metric; ties keep the earlier step");
+    s.choice("keep_metric", keep_metric, {"valid_hr@1", "valid_hr@5", "valid_ndcg@5"},
+             "validation metric keep: best_valid maximises");
+  }
+};
+
+// Stage 1, recommendation pattern simulating (RPS): what the soft prompt learns to imitate (core/delrec/examples.h).
+struct RpsConfig {
+  std::string candidates = "teacher_topk";  // teacher_topk (the authors') or dataset_row (the true item + negatives)
+  int64_t top_k = 10;                       // teacher_topk: the teacher's best k items are candidates
+  std::string target = "distribution";      // distribution (KL to the teacher's softmax) or top1 (the authors')
+  double temperature = 1.0;                 // teacher softmax temperature for target = distribution
+  bool show_ranks = false;                  // list the teacher's ranks 2..k in the prompt ({teacher_ranks})
+
+  void describe(Schema& s) {
+    s.choice("candidates", candidates, {"teacher_topk", "dataset_row"},
+             "teacher_topk: the teacher's top_k items plus items the user never interacted with, up to "
+             "data.num_candidates (the soft prompt imitates the teacher, mistakes included); dataset_row: the true "
+             "next item and sampled negatives (the teacher's best of those is mostly the true item)");
+    s.field("top_k", top_k, "teacher_topk: how many of the teacher's best items are candidates (at most "
+                            "data.num_candidates and teacher.top_k)", between(1, 100000));
+    s.choice("target", target, {"top1", "distribution"},
+             "top1: cross-entropy of the teacher's best candidate; distribution: KL to the teacher's softmax over "
+             "the shown candidates");
+    s.field("temperature", temperature, "teacher softmax temperature (target = distribution)", between(1e-3, 1e3));
+    s.field("show_ranks", show_ranks, "fill {teacher_ranks} with the teacher's ranks 2..top_k (the authors list "
+                                      "them after the answer slot; a causal LM sees them only before it)");
+  }
+};
+
+// Stage 1, temporal analysis (TA): which candidate came right before a known next item.
+struct TaConfig {
+  int64_t demonstration_items = 4;  // in-context demonstration from the user's first items; 0 = none
+  int64_t train_prefixes = 3;       // most recent training positions per user used as examples (-1 = all)
+
+  void describe(Schema& s) {
+    s.field("demonstration_items", demonstration_items,
+            "items of the in-context demonstration, from the start of the user's history: all but the last two "
+            "shown, the second-last hidden and answered, the last the known next item (the authors: 4); 0 = no "
+            "demonstration", between(0, 1000));
+    s.field("train_prefixes", train_prefixes, "most recent training positions per user used as examples; -1 = all",
+            at_least(-1));
   }
 };
 
@@ -50,12 +96,11 @@ struct Stage1Config {
   int64_t soft_tokens = 20;           // n soft-prompt vectors
   std::string init = "text";          // random, or text: the embeddings of init_text's tokens (cycled to n)
   std::string init_text = "sequential recommendation pattern of the teacher model";
-  std::string rps_target = "distribution";  // top1 (the paper) or distribution (KL to the teacher's softmax)
-  double temperature = 1.0;           // teacher softmax temperature for rps_target = distribution
+  RpsConfig rps;
+  TaConfig ta;
   std::string weighting = "dynamic";  // dynamic: w_i ~ sqrt(1 / ||grad_i||), normalised; fixed: the weights below
   double ta_weight = 0.5, rps_weight = 0.5;
   std::string schedule = "mix";       // mix: each step has a TA and an RPS batch; alternate: steps take turns
-  int64_t train_prefixes = 3;         // TA: most recent training positions per user used as examples (-1 = all)
   OptimConfig train;
 
   Stage1Config() {
@@ -70,17 +115,14 @@ struct Stage1Config {
     s.choice("init", init, {"random", "text"}, "initialisation: random (normal, the embedding table's scale) or "
                                                "the embeddings of init_text");
     s.field("init_text", init_text, "text whose token embeddings initialise the soft prompt (cycled to n)");
-    s.choice("rps_target", rps_target, {"top1", "distribution"},
-             "RPS target: the teacher's top-1 candidate, or its softmax over the candidates (KL)");
-    s.field("temperature", temperature, "teacher softmax temperature (rps_target = distribution)", between(1e-3, 1e3));
+    s.section("rps", rps, "recommendation pattern simulating: candidates and target from the teacher");
+    s.section("ta", ta, "temporal analysis: demonstration and examples");
     s.choice("weighting", weighting, {"dynamic", "fixed"},
              "task weights: dynamic (inverse square root of each task's gradient norm, normalised) or fixed");
     s.field("ta_weight", ta_weight, "fixed weight of the temporal-analysis loss", at_least(0));
     s.field("rps_weight", rps_weight, "fixed weight of the pattern-simulation loss", at_least(0));
     s.choice("schedule", schedule, {"mix", "alternate"},
              "mix: every step has a TA and an RPS batch; alternate: even steps TA, odd steps RPS");
-    s.field("train_prefixes", train_prefixes, "TA examples per user: most recent training positions; -1 = all",
-            at_least(-1));
     s.section("train", train, "optimisation of the soft prompt");
   }
 };
@@ -91,7 +133,6 @@ struct Stage2Config {
   double lora_alpha = 16;
   double lora_dropout = 0.05;
   std::vector<std::string> lora_targets = {"q_proj", "v_proj"};
-  bool ablation = true;  // also train the same adapter without the soft prompt (the table's ablation row)
   OptimConfig train;
 
   Stage2Config() {
@@ -104,7 +145,6 @@ struct Stage2Config {
     s.field("lora_dropout", lora_dropout, "dropout on the adapter's input", between(0, 0.99));
     s.field("lora_targets", lora_targets,
             "projections with adapters: q_proj k_proj v_proj o_proj gate_proj up_proj down_proj");
-    s.field("ablation", ablation, "also train the adapter without the soft prompt (the ablation row)");
     s.section("train", train, "optimisation of the adapter");
   }
 };
@@ -112,11 +152,21 @@ struct Stage2Config {
 // Recipe section `eval`: the final evaluation.
 struct EvalConfig {
   int64_t max_users = 0;  // test users evaluated (the first N); 0 = all
-  bool zero_shot = true;   // also rank with the backbone as it is: no soft prompt, no adapter
+  std::vector<std::string> ablations = {"all"};  // rows besides DELRec and the teacher (docs/delrec.md)
 
   void describe(Schema& s) {
     s.field("max_users", max_users, "test users evaluated (the first N); 0 = all", at_least(0));
-    s.field("zero_shot", zero_shot, "also evaluate the backbone with no training (no soft prompt, no adapter)");
+    s.choice_list("ablations", ablations, {"all", "none", "no_ta", "no_rps", "no_soft_prompt", "no_stage2", "zero_shot"},
+                  "rows besides DELRec and the teacher: no_ta (stage 1 on RPS alone, then stage 2), no_rps (on TA "
+                  "alone), no_soft_prompt (stage 2 only), no_stage2 (the distilled soft prompt on the frozen LLM), "
+                  "zero_shot (the LLM as it is); all, or none");
+  }
+
+  // Whether the ablation `name` is part of the run.
+  bool runs(const std::string& name) const {
+    for (const auto& a : ablations)
+      if (a == name || a == "all") return true;
+    return false;
   }
 };
 

@@ -10,6 +10,7 @@
 #include "core/data/candidates.h"
 #include "core/data/readers/readers.h"
 #include "core/data/synthetic.h"
+#include "core/data/title_cleanup.h"
 #include "core/data/user_sequences.h"
 #include "core/util/error.h"
 
@@ -28,6 +29,7 @@ const std::vector<std::pair<std::string, Reader>>& readers() {
       {"ml-csv", [](const config::DataConfig& c) { return read_movielens_csv(c.source); }},
       {"amazon", [](const config::DataConfig& c) { return read_amazon(c.source); }},
       {"csv", [](const config::DataConfig& c) { return read_csv(c.source); }},
+      {"steam", [](const config::DataConfig& c) { return read_steam(c.source); }},
   };
   return table;
 }
@@ -116,13 +118,16 @@ Dataset build_dataset(const RawData& raw, const config::DataConfig& config, cons
   for (size_t i = 0; i < raw.items.size(); ++i) {
     if (item_id[i] < 0) continue;
     const std::string& key = raw.items.keys()[i];
-    auto title = raw.titles.find(key);
+    auto found = raw.titles.find(key);
+    std::string title = found == raw.titles.end() ? "" : config.title_cleanup ? clean_title(found->second)
+                                                                               : found->second;
     d.item_keys[item_id[i]] = key;
-    d.item_titles[item_id[i]] = title != raw.titles.end() ? title->second : key;
-    untitled += title == raw.titles.end();
+    d.item_titles[item_id[i]] = title.empty() ? key : title;
+    untitled += title.empty();
   }
   if (untitled > 0)
-    spdlog::warn("{}: {} of {} items have no title; their ids are used as titles", name, untitled, num_items);
+    spdlog::warn("{}: {} of {} items have no title (or an empty one); their ids are used as titles", name, untitled,
+                 num_items);
 
   d.user_keys.resize(num_users);
   d.sequences.resize(num_users);

@@ -20,7 +20,8 @@ RawData read_raw(const config::DataConfig& config);
 // Processing of data already in memory, in this order: chronological order per user (stable on ties), min_rating,
 // k-core, max_history (most recent kept), min_history; then dense ids (items 1..N and users 0..U-1, each in natural
 // key order: numeric keys by value, before other keys, which sort as bytes), candidates and the fingerprint.
-// Items without a title get their key as title (with a warning).
+// Titles are tidied by clean_title (title_cleanup.h) when config.title_cleanup is set; items without a title, or
+// with an empty one, get their key as title (with a warning).
 Dataset build_dataset(const RawData& raw, const config::DataConfig& config, const std::string& name,
                       const std::string& recipe_yaml);
 

@@ -11,6 +11,7 @@
 #include "core/llm/lora.h"
 #include "core/util/atomic_file.h"
 #include "core/util/fault_injection.h"
+#include "core/util/json_input.h"
 
 namespace fs = std::filesystem;
 
@@ -22,6 +23,19 @@ const std::vector<std::pair<std::string, std::pair<bool, int64_t>>> kColumns = {
 
 double value(const eval::RankingMetrics& m, const std::pair<bool, int64_t>& column) {
   return column.first ? m.hr.at(column.second) : m.ndcg.at(column.second);
+}
+
+// "RPS target = true next item: DELRec 412 of 1800 (22.9%, teacher_topk)" for each run with RPS.
+std::string rps_lines(const RunResults& r) {
+  std::string out;
+  for (const auto& row : r.rows) {
+    if (!r.rps_targets.count(row.id)) continue;
+    const auto& j = r.rps_targets.at(row.id);
+    out += fmt::format("RPS target = true next item ({}): {} of {} examples ({:.1f}%, {} candidates)\n", row.model,
+                       j.value("target_is_true_item", int64_t{0}), j.value("examples", int64_t{0}),
+                       100 * j.value("rate", 0.0), j.value("candidates", std::string("?")));
+  }
+  return out;
 }
 
 // The teacher's ranks on the test examples of the first `users` users, from the cache (column 0 = true item).
@@ -55,35 +69,49 @@ RunResults evaluate_run(const config::Recipe& recipe, const data::Dataset& datas
   results.dataset = dataset.name;
   results.users = recipe.eval.max_users > 0 ? std::min(recipe.eval.max_users, dataset.num_users()) : dataset.num_users();
   results.candidates = recipe.data.num_candidates;
-  results.rows.push_back({prompt::teacher_display_name(recipe.teacher.model) + " (teacher)",
+  // A row for each finished model: (id, name, adapter or "", soft prompt or "", whether it is asked for).
+  struct Row {
+    std::string id, name;
+    fs::path adapter, soft_prompt, rps_targets;
+    bool wanted;
+  };
+  const auto& e = recipe.eval;
+  const std::vector<Row> rows = {
+      {"delrec", "DELRec", layout.adapter(), layout.soft_prompt(), layout.stage1() / "rps_targets.json", true},
+      {"no_ta", "w/o TA", layout.stage2_without("ta") / "adapter",
+       layout.stage1_without("ta") / "soft_prompt.safetensors", layout.stage1_without("ta") / "rps_targets.json",
+       e.runs("no_ta")},
+      {"no_rps", "w/o RPS", layout.stage2_without("rps") / "adapter",
+       layout.stage1_without("rps") / "soft_prompt.safetensors", {}, e.runs("no_rps")},
+      {"no_soft_prompt", "w/o soft prompt (stage 2 only)", layout.ablation_adapter(), {}, {}, e.runs("no_soft_prompt")},
+      {"no_stage2", "w/o stage 2 (frozen LLM)", {}, layout.soft_prompt(), {}, e.runs("no_stage2")},
+      {"zero_shot", "LLM zero-shot", {}, {}, {}, e.runs("zero_shot")},
+  };
+  for (const auto& row : rows) {
+    if (!row.wanted) continue;
+    if ((!row.adapter.empty() && !fs::exists(row.adapter)) || (!row.soft_prompt.empty() && !fs::exists(row.soft_prompt)))
+      continue;  // not trained (yet)
+    spdlog::info("eval: {} on {} test users", row.name, results.users);
+    results.rows.push_back({row.name, row.id, llm_metrics(recipe, dataset, groups, row.adapter, row.soft_prompt)});
+    if (!row.rps_targets.empty() && fs::exists(row.rps_targets))
+      results.rps_targets[row.id] = parse_json(read_file(row.rps_targets), row.rps_targets.string());
+  }
+  results.rows.push_back({prompt::teacher_display_name(recipe.teacher.model) + " (teacher)", "teacher",
                           teacher_metrics(cache, results.users)});
-  if (recipe.eval.zero_shot) {
-    spdlog::info("eval: the LLM zero-shot (no soft prompt, no adapter) on {} test users", results.users);
-    results.rows.push_back({"LLM zero-shot", llm_metrics(recipe, dataset, groups, {}, {})});
-  }
-  if (fs::exists(layout.ablation_adapter())) {
-    spdlog::info("eval: LLM + LoRA without soft prompt on {} test users", results.users);
-    results.rows.push_back({"LLM + LoRA, no soft prompt",
-                            llm_metrics(recipe, dataset, groups, layout.ablation_adapter(), {})});
-  }
-  if (fs::exists(layout.adapter()) && fs::exists(layout.soft_prompt())) {
-    spdlog::info("eval: DELRec on {} test users", results.users);
-    results.rows.push_back({"DELRec", llm_metrics(recipe, dataset, groups, layout.adapter(), layout.soft_prompt())});
-  }
   return results;
 }
 
 std::string format_results(const RunResults& r) {
-  std::string out = fmt::format("{} test users of {}, {} candidates each\n{:<28}", r.users, r.dataset, r.candidates,
+  std::string out = fmt::format("{} test users of {}, {} candidates each\n{:<32}", r.users, r.dataset, r.candidates,
                                 "model");
   for (const auto& [name, column] : kColumns) out += fmt::format("{:>9}", name);
   out += "\n";
   for (const auto& row : r.rows) {
-    out += fmt::format("{:<28}", row.model);
+    out += fmt::format("{:<32}", row.model);
     for (const auto& [name, column] : kColumns) out += fmt::format("{:>9.4f}", value(row.metrics, column));
     out += "\n";
   }
-  return out;
+  return out + rps_lines(r);
 }
 
 std::string results_markdown(const RunResults& r) {
@@ -100,13 +128,15 @@ std::string results_markdown(const RunResults& r) {
     for (const auto& [name, column] : kColumns) out += fmt::format(" {:.4f} |", value(row.metrics, column));
     out += "\n";
   }
-  return out;
+  const std::string rps = rps_lines(r);
+  return rps.empty() ? out : out + "\n" + rps;
 }
 
 nlohmann::json results_json(const RunResults& r) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : r.rows) {
-    nlohmann::json j = {{"model", row.model}, {"examples", row.metrics.count}};
+    nlohmann::json j = {{"model", row.model}, {"id", row.id}, {"examples", row.metrics.count}};
+    if (r.rps_targets.count(row.id)) j["rps_targets"] = r.rps_targets.at(row.id);
     for (const auto& [name, column] : kColumns) j[name] = value(row.metrics, column);
     rows.push_back(j);
   }

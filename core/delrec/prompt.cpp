@@ -29,28 +29,45 @@ std::string candidate_lines(const std::vector<std::string>& titles) {
 
 Templates default_templates(const std::string& domain) {
   struct Words {
-    const char* items;  // plural noun
-    const char* verb;   // past tense of the interaction
+    const char* item;     // singular noun
+    const char* verb;     // the interaction
+    const char* past;     // its past tense
+    const char* history;  // the history's name
   };
   Words w;
-  if (domain == "movies") w = {"movies", "watched"};
-  else if (domain == "products") w = {"products", "bought"};
-  else if (domain == "games") w = {"games", "played"};
+  if (domain == "movies") w = {"movie", "watch", "watched", "movie viewing history"};
+  else if (domain == "products") w = {"item", "purchase", "purchased", "item purchasing history"};
+  else if (domain == "games") w = {"game", "play", "played", "game playing history"};
   else throw Error(fmt::format("unknown prompt domain '{}' (use movies, products or games)", domain));
-  const std::string pattern = "The recommendation pattern of the {teacher} model is: {soft_prompt}\n";
+  // {0} item, {1} verb, {2} past, {3} history; doubled braces are the placeholders render() fills.
+  const std::string pattern = "The recommendation pattern of the {{teacher}} model is: {{soft_prompt}}. ";
   Templates t;
-  t.recommend = pattern + fmt::format(
-                              "A user {1} these {0}, oldest first: {{history}}.\n"
-                              "Candidate {0}:\n{{candidates}}\n"
-                              "Referring to the recommendation pattern of the {{teacher}} model, the candidate the "
-                              "user will {2} next is:",
-                              w.items, w.verb, domain == "movies" ? "watch" : domain == "products" ? "buy" : "play");
-  t.temporal = pattern + fmt::format(
-                             "A user {1} these {0}, oldest first, with the most recent one hidden: {{history}}.\n"
-                             "Right after the hidden one, the user {1} \"{{next}}\".\n"
-                             "Candidate {0}:\n{{candidates}}\n"
-                             "The candidate the user {1} right before \"{{next}}\" is:",
-                             w.items, w.verb);
+  t.recommend = fmt::format(
+      "Refer to the recommendation pattern of the {{teacher}} model to predict the next {0} that the user might {1} "
+      "from the candidate set based on the user's {3}. " + pattern +
+      "The {3} of the user is: {{history}}. The candidate set is:\n{{candidates}}\n"
+      "The next {0} the user will {1} might be:",
+      w.item, w.verb, w.past, w.history);
+  t.rps = fmt::format(
+      "Simulate the recommendation pattern of the {{teacher}} model to predict the next {0} that the user might {1} "
+      "from the candidate set based on the user's {3}. " + pattern +
+      "The {3} of the user is: {{history}}. The candidate set is:\n{{candidates}}\n{{teacher_ranks}}"
+      "The next {0} the user will {1} (predicted by the {{teacher}} model) might be:",
+      w.item, w.verb, w.past, w.history);
+  const std::string ta_intro = fmt::format(
+      "Simulate the recommendation pattern of the {{teacher}} model to make a temporal analysis of the {{teacher}} "
+      "model by analysing the most recent {0} in the user's {3} from the candidate set. " + pattern +
+      "The candidate set is:\n{{candidates}}\n",
+      w.item, w.verb, w.past, w.history);
+  const std::string ta_question = fmt::format(
+      "{2} {{history}}, [{0} X]. Then, the next {0} the user plans to {1} is \"{{next}}\". "
+      "The most recent {0} [{0} X] in the user's {3} is:",
+      w.item, w.verb, w.past, w.history);
+  t.temporal = ta_intro + fmt::format(
+      "The user has already {2} {{demo_history}}, [{0} M]. Then, the next {0} the user plans to {1} is "
+      "\"{{demo_next}}\". The most recent {0} [{0} M] in the user's {3} is \"{{demo_hidden}}\". After that, the user has also ",
+      w.item, w.verb, w.past, w.history) + ta_question;
+  t.temporal_plain = ta_intro + "The user has " + ta_question;
   return t;
 }
 
@@ -68,6 +85,14 @@ Prompt render(const std::string& tmpl, const Fields& fields, const Budget& budge
   std::string filled = tmpl;
   replace_all(filled, "{teacher}", fields.teacher);
   replace_all(filled, "{next}", fields.next);
+  replace_all(filled, "{demo_history}", quoted_list(fields.demo_history, 0));
+  replace_all(filled, "{demo_hidden}", fields.demo_hidden);
+  replace_all(filled, "{demo_next}", fields.demo_next);
+  replace_all(filled, "{teacher_ranks}",
+              fields.teacher_ranks.empty()
+                  ? std::string()
+                  : "After its first choice, the " + fields.teacher + " model recommends, in order: " +
+                        quoted_list(fields.teacher_ranks, 0) + ".\n");
   replace_all(filled, "{candidates}", candidate_lines(fields.candidates));
 
   const size_t n = fields.history.size();

@@ -7,6 +7,11 @@
 //   {history}      the user's history titles, oldest first: "Title 1", "Title 2", ...
 //   {candidates}   one line per candidate: `A. "Title"` (labels A..Z, or 1..C above 26 candidates)
 //   {next}         temporal analysis only: the known item that followed the hidden one
+//   {demo_history} {demo_hidden} {demo_next}
+//                  temporal analysis only: the in-context demonstration on the user's first items (shown titles,
+//                  the hidden one's title as its answer, the known next title)
+//   {teacher_ranks} RPS only: the teacher's candidates ranked 2, 3, ... as a sentence ending in a newline, or
+//                  nothing when stage1.rps.show_ranks is off
 // The answer slot is the end of the template: scoring reads what the model predicts after it.
 //
 // Truncation (never drops candidates or the answer slot): the history is first cut to `max_history_items` most
@@ -19,11 +24,15 @@
 namespace delrec::prompt {
 
 struct Templates {
-  std::string recommend;  // stage 2 and RPS: which candidate comes next
-  std::string temporal;   // TA: which candidate came right before {next}
+  std::string recommend;  // stage 2 and evaluation: which candidate comes next
+  std::string rps;        // RPS: which candidate the teacher recommends
+  std::string temporal;   // TA: which candidate came right before {next}, after the demonstration
+  std::string temporal_plain;  // TA without a demonstration (stage1.ta.demonstration_items = 0)
 };
 
-// Defaults per domain: "movies", "products" or "games" (anything else is a delrec::Error listing them).
+// Defaults per domain: "movies", "products" or "games" (anything else is a delrec::Error listing them), in the
+// wording of the DELRec authors' templates (their LSR, RPS and TA prompts), ending at the answer slot.
+
 Templates default_templates(const std::string& domain);
 
 // Labels of C candidates: "A".."Z" when C <= 26, else "1".."C".
@@ -34,6 +43,9 @@ struct Fields {
   std::vector<std::string> history;     // titles, oldest first
   std::vector<std::string> candidates;  // titles, in the order shown
   std::string next;                     // TA only
+  std::vector<std::string> demo_history;  // TA only: the demonstration's shown titles
+  std::string demo_hidden, demo_next;     // TA only
+  std::vector<std::string> teacher_ranks; // RPS only, with show_ranks: the teacher's ranks 2, 3, ...
 };
 
 struct Prompt {

@@ -22,7 +22,8 @@ PromptEncoder::PromptEncoder(const config::PromptConfig& config, const std::stri
       tokenizer_(tokenizer),
       dataset_(dataset) {
   if (!config.recommend.empty()) templates_.recommend = config.recommend;
-  if (!config.temporal.empty()) templates_.temporal = config.temporal;
+  if (!config.rps.empty()) templates_.rps = config.rps;
+  if (!config.temporal.empty()) templates_.temporal = templates_.temporal_plain = config.temporal;
   budget_.max_history_items = config.max_history_items;
   budget_.token_budget = config.token_budget;
   // The soft prompt and the longest possible answer must fit next to the text (only counted under a budget:
@@ -47,9 +48,21 @@ Prompt PromptEncoder::render(const examples::Example& e, Task task) const {
   f.teacher = teacher_;
   for (int64_t item : e.history) f.history.push_back(dataset_.item_titles.at(item));
   for (int64_t item : e.candidates) f.candidates.push_back(dataset_.item_titles.at(item));
-  if (task == Task::kTemporal) f.next = dataset_.item_titles.at(e.next_item);
+  const std::string* tmpl = &templates_.recommend;
+  if (task == Task::kTemporal) {
+    f.next = dataset_.item_titles.at(e.next_item);
+    tmpl = e.demo_hidden > 0 ? &templates_.temporal : &templates_.temporal_plain;
+    for (int64_t item : e.demo_history) f.demo_history.push_back(dataset_.item_titles.at(item));
+    if (e.demo_hidden > 0) {
+      f.demo_hidden = dataset_.item_titles.at(e.demo_hidden);
+      f.demo_next = dataset_.item_titles.at(e.demo_next);
+    }
+  } else if (task == Task::kRps) {
+    tmpl = &templates_.rps;
+    for (int64_t item : e.teacher_ranks) f.teacher_ranks.push_back(dataset_.item_titles.at(item));
+  }
   auto count = [this](const std::string& text) { return static_cast<int64_t>(tokenizer_.encode(text, false).size()); };
-  return prompt::render(task == Task::kTemporal ? templates_.temporal : templates_.recommend, f, budget_, count);
+  return prompt::render(*tmpl, f, budget_, count);
 }
 
 TokenizedExample PromptEncoder::encode(const examples::Example& e, Task task) const {

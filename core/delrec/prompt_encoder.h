@@ -20,7 +20,7 @@
 
 namespace delrec::prompt {
 
-enum class Task { kRecommend, kTemporal };
+enum class Task { kRecommend, kRps, kTemporal };
 enum class Scoring { kLikelihood, kLabel };
 
 struct TokenizedExample {

@@ -7,10 +7,13 @@
 //   backbone/                       the scratch backbone (only when backbone.path is empty)
 //   stage1/soft_prompt.safetensors  the distilled soft prompt, stage1/metrics.jsonl
 //   stage2/adapter/                 the LoRA adapter in PEFT format, stage2/metrics.jsonl
-//   stage2_no_soft_prompt/adapter/  the ablation's adapter
-//   eval/results.json, results.md   the results table
+//   stage2_no_soft_prompt/adapter/  the ablation without soft prompt (stage 2 only)
+//   stage1_no_ta/, stage2_no_ta/    the ablation without TA: stage 1 on RPS alone, then stage 2 on its soft prompt
+//   stage1_no_rps/, stage2_no_rps/  the ablation without RPS
+//   eval/results.json, results.md   the results table (DELRec, each ablation, the teacher)
 //   recipe.resolved.yaml            the recipe with every default filled in
 #include <filesystem>
+#include <string>
 
 #include "core/config/recipe.h"
 
@@ -28,6 +31,9 @@ struct RunLayout {
   std::filesystem::path adapter() const { return stage2() / "adapter"; }
   std::filesystem::path ablation() const { return root / "stage2_no_soft_prompt"; }
   std::filesystem::path ablation_adapter() const { return ablation() / "adapter"; }
+  // The ablations without one stage-1 task: `without` is "ta" or "rps".
+  std::filesystem::path stage1_without(const std::string& without) const { return root / ("stage1_no_" + without); }
+  std::filesystem::path stage2_without(const std::string& without) const { return root / ("stage2_no_" + without); }
   std::filesystem::path eval() const { return root / "eval"; }
   std::filesystem::path results_json() const { return eval() / "results.json"; }
 };

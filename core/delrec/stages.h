@@ -36,8 +36,13 @@ struct StageOutcome {
   std::vector<train::StepRecord> history;     // every step's losses, norms and timings
 };
 
-// Trains the soft prompt and writes <dir>/soft_prompt.safetensors.
-StageOutcome run_stage1(const StageInputs& in, Backbone& backbone, const std::filesystem::path& dir);
+// Which stage-1 tasks train: both (DELRec), or one of them (the ablations without TA and without RPS).
+enum class Stage1Tasks { kBoth, kTemporalOnly, kRpsOnly };
+
+// Trains the soft prompt and writes <dir>/soft_prompt.safetensors, and <dir>/rps_targets.json (how often the RPS
+// target is the true next item) when RPS trains.
+StageOutcome run_stage1(const StageInputs& in, Backbone& backbone, const std::filesystem::path& dir,
+                        Stage1Tasks tasks = Stage1Tasks::kBoth);
 
 // Attaches fresh adapters to `backbone` (which must have none) and trains them with `soft_prompt` frozen in the
 // prompt (undefined = no soft prompt: the ablation). Writes <dir>/adapter/. The adapters stay attached.

@@ -13,9 +13,14 @@ namespace delrec::run {
 namespace {
 
 // Training-loop keys that do not change what a stage produces.
-std::vector<std::string> operational_keys(const std::string& stage) {
-  return {stage + ".train.eval_every", stage + ".train.eval_examples", stage + ".train.log_every",
-          stage + ".train.micro_batch_size"};
+// Keys that change how a stage runs but not what it outputs; validation choices do change it under
+// train.keep = best_valid.
+std::vector<std::string> operational_keys(const config::Recipe& recipe, const std::string& stage) {
+  const auto& train = stage == "stage1" ? recipe.stage1.train : recipe.stage2.train;
+  std::vector<std::string> keys = {stage + ".train.log_every", stage + ".train.micro_batch_size"};
+  if (train.keep == "last")
+    keys.insert(keys.end(), {stage + ".train.eval_every", stage + ".train.eval_examples", stage + ".train.keep_metric"});
+  return keys;
 }
 
 // The keys that shape the teacher checkpoint (the other models' hyperparameters do not).
@@ -57,15 +62,15 @@ Provenance scratch_backbone_provenance(const config::Recipe& recipe, const data:
 }
 
 Provenance llm_stage_provenance(const config::Recipe& recipe, const data::Dataset& dataset, const std::string& stage,
-                                const LlmInputs& inputs, const fs::path& soft_prompt) {
-  std::vector<std::string> except = operational_keys(stage);
-  if (stage == "stage2") except.push_back("stage2.ablation");
+                                const LlmInputs& inputs, const fs::path& soft_prompt, const std::string& tasks) {
+  const std::vector<std::string> except = operational_keys(recipe, stage);
   Provenance p;
   p.recipe = recipe_keys(recipe, {"prompt", stage, "backbone.dtype", "run.seed"}, except);
   p.inputs["dataset"] = dataset.fingerprint;
   p.inputs["teacher cache"] = inputs.teacher_cache;
   p.inputs["backbone"] = inputs.backbone;
   if (stage == "stage2") p.inputs["soft prompt"] = soft_prompt.empty() ? "none" : file_sha256(soft_prompt);
+  if (!tasks.empty()) p.inputs["stage-1 tasks"] = tasks;
   return p;
 }
 

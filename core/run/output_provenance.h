@@ -12,6 +12,8 @@
 //   stage1/soft_prompt          prompt.*, stage1.*, backbone.dtype, run.seed   dataset, teacher cache, backbone
 //   stage2/adapter              prompt.*, stage2.*, backbone.dtype, run.seed   the same and the soft prompt
 //   stage2_no_soft_prompt/...   the same                                       the same, soft prompt "none"
+//   stage{1,2}_no_{ta,rps}/...  the same as stage 1 / stage 2                  the same, and "tasks": which
+//                                                                              stage-1 tasks trained
 #include <filesystem>
 
 #include "core/config/recipe.h"
@@ -29,9 +31,11 @@ Provenance scratch_backbone_provenance(const config::Recipe& recipe, const data:
 struct LlmInputs {
   std::string teacher_cache, backbone;
 };
-// `soft_prompt`: the stage-1 file for stage 2, empty for stage 1 and for the ablation.
+// `soft_prompt`: the stage-1 file for stage 2, empty for stage 1 and for the ablation. `tasks`: the stage-1 tasks
+// of an ablation ("ta", "rps"); empty = both.
 Provenance llm_stage_provenance(const config::Recipe& recipe, const data::Dataset& dataset, const std::string& stage,
-                                const LlmInputs& inputs, const std::filesystem::path& soft_prompt);
+                                const LlmInputs& inputs, const std::filesystem::path& soft_prompt,
+                                const std::string& tasks = "");
 
 // SHA-256 over a Hugging Face folder's config and tokenizer files and the headers (names, dtypes, shapes, offsets)
 // and sizes of its *.safetensors files: a changed checkpoint changes it, without reading gigabytes of weights.

@@ -73,7 +73,9 @@ data::Dataset dataset_step(const config::Recipe& recipe, parallel::ProcessGroup&
 // The outputs after the teacher's, which a refused one asks to delete too.
 std::vector<fs::path> llm_outputs(const config::Recipe& recipe) {
   const stages::RunLayout layout(recipe);
-  return {layout.stage1(), layout.stage2(), layout.ablation(), layout.eval()};
+  return {layout.stage1(),           layout.stage2(),           layout.ablation(),
+          layout.stage1_without("ta"), layout.stage2_without("ta"), layout.stage1_without("rps"),
+          layout.stage2_without("rps"), layout.eval()};
 }
 
 void teacher_step(const config::Recipe& recipe, const data::Dataset& dataset, parallel::ProcessGroup& world) {
@@ -158,22 +160,35 @@ void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const
                                inputs_fingerprint(dataset, cache) + " " + provenance_digest(made_from)};
   };
 
-  const Provenance stage1 = llm_stage_provenance(recipe, dataset, "stage1", read, {});
-  if (start(layout.soft_prompt(), stage1, {layout.stage2(), layout.eval()})) {
-    spdlog::info("stage 1: {} exists, skipping", layout.soft_prompt().string());
-  } else {
-    stages::Backbone backbone = stages::load_backbone(recipe, groups);
-    stages::run_stage1(inputs(stage1), backbone, layout.stage1());
-  }
-  const Provenance stage2 = llm_stage_provenance(recipe, dataset, "stage2", read, layout.soft_prompt());
-  if (start(layout.adapter(), stage2, {layout.eval()})) {
-    spdlog::info("stage 2: {} exists, skipping", layout.adapter().string());
-  } else {
-    stages::Backbone backbone = stages::load_backbone(recipe, groups);
-    const torch::Tensor soft = stages::load_soft_prompt(layout.soft_prompt(), backbone.model);
-    stages::run_stage2(inputs(stage2), backbone, soft, layout.stage2());
-  }
-  if (!recipe.stage2.ablation) return;
+  // Stage 1 then stage 2 on its soft prompt, into `stage1_dir` and `stage2_dir`; `tasks` names an ablation's
+  // stage-1 tasks (empty = both).
+  auto delrec_stages = [&](const fs::path& stage1_dir, const fs::path& stage2_dir, stages::Stage1Tasks tasks,
+                           const std::string& tasks_name, const std::string& what) {
+    const fs::path soft_prompt = stage1_dir / "soft_prompt.safetensors", adapter = stage2_dir / "adapter";
+    const Provenance stage1 = llm_stage_provenance(recipe, dataset, "stage1", read, {}, tasks_name);
+    if (start(soft_prompt, stage1, {stage2_dir, layout.eval()})) {
+      spdlog::info("stage 1{}: {} exists, skipping", what, soft_prompt.string());
+    } else {
+      stages::Backbone backbone = stages::load_backbone(recipe, groups);
+      stages::run_stage1(inputs(stage1), backbone, stage1_dir, tasks);
+    }
+    const Provenance stage2 = llm_stage_provenance(recipe, dataset, "stage2", read, soft_prompt, tasks_name);
+    if (start(adapter, stage2, {layout.eval()})) {
+      spdlog::info("stage 2{}: {} exists, skipping", what, adapter.string());
+    } else {
+      stages::Backbone backbone = stages::load_backbone(recipe, groups);
+      const torch::Tensor soft = stages::load_soft_prompt(soft_prompt, backbone.model);
+      stages::run_stage2(inputs(stage2), backbone, soft, stage2_dir);
+    }
+  };
+  delrec_stages(layout.stage1(), layout.stage2(), stages::Stage1Tasks::kBoth, "", "");
+  if (recipe.eval.runs("no_ta"))
+    delrec_stages(layout.stage1_without("ta"), layout.stage2_without("ta"), stages::Stage1Tasks::kRpsOnly, "rps",
+                  " without TA");
+  if (recipe.eval.runs("no_rps"))
+    delrec_stages(layout.stage1_without("rps"), layout.stage2_without("rps"), stages::Stage1Tasks::kTemporalOnly,
+                  "ta", " without RPS");
+  if (!recipe.eval.runs("no_soft_prompt")) return;
   const Provenance ablation = llm_stage_provenance(recipe, dataset, "stage2", read, {});
   if (start(layout.ablation_adapter(), ablation, {layout.eval()})) {
     spdlog::info("stage 2 without soft prompt: {} exists, skipping", layout.ablation_adapter().string());

@@ -40,7 +40,14 @@ std::vector<RunStepStatus> run_steps(const config::Recipe& recipe) {
       {"stage 1", layout.soft_prompt(), layout.stage1(), layout.stage1() / "metrics.jsonl"},
       {"stage 2", layout.adapter(), layout.stage2(), layout.stage2() / "metrics.jsonl"},
   };
-  if (recipe.stage2.ablation)
+  for (const std::string without : {"ta", "rps"}) {
+    if (!recipe.eval.runs("no_" + without)) continue;
+    const std::string name = without == "ta" ? "TA" : "RPS";
+    const fs::path s1 = layout.stage1_without(without), s2 = layout.stage2_without(without);
+    steps.push_back({"stage 1 without " + name, s1 / "soft_prompt.safetensors", s1, s1 / "metrics.jsonl"});
+    steps.push_back({"stage 2 without " + name, s2 / "adapter", s2, s2 / "metrics.jsonl"});
+  }
+  if (recipe.eval.runs("no_soft_prompt"))
     steps.push_back({"stage 2 without soft prompt", layout.ablation_adapter(), layout.ablation(),
                      layout.ablation() / "metrics.jsonl"});
   steps.push_back({"evaluation", layout.results_json(), {}, {}});

@@ -55,7 +55,7 @@ struct RunStatus {
 };
 
 // Reads the run directory. Outputs come from <run>/recipe.resolved.yaml when present (teacher model, data.prepared,
-// teacher.cache_dir, stage2.ablation), else the defaults. Throws delrec::Error when run_dir is not a directory.
+// teacher.cache_dir, eval.ablations), else the defaults. Throws delrec::Error when run_dir is not a directory.
 RunStatus read_run_status(const std::filesystem::path& run_dir);
 
 // The last line of a JSON-lines file that parses (a line cut short by a kill is skipped); none when there is none.

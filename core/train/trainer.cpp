@@ -259,6 +259,7 @@ void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
     if (validate && (last || (o.eval_every > 0 && steps_done_ % o.eval_every == 0))) {
       if (progress.interactive()) progress.finish();
       extra = validate(steps_done_);
+      remember_if_best(extra);
     }
     const double eta = seconds / static_cast<double>(steps_here) * static_cast<double>(o.steps - steps_done_);
     const std::string status = fmt::format("loss {:.4f} lr {:.2e} {:.0f} tok/s", r.loss, r.lr,
@@ -291,6 +292,28 @@ void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
   }
   finish_pending_save();  // the last checkpoint is published before the stage goes on
   if (lead && progress.interactive()) progress.finish();
+  if (o.keep == "best_valid") {
+    DELREC_CHECK(best_step_ >= 0, "{}: train.keep is best_valid but no validation ran", options_.label);
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < trainables_.size(); ++i) trainables_[i].tensor.copy_(best_[i]);
+    spdlog::info("{}: keeping step {} of {} (best {} {:.4f})", options_.label, best_step_, o.steps, o.keep_metric,
+                 best_score_);
+  }
+}
+
+void Trainer::remember_if_best(const nlohmann::json& validation) {
+  const auto& o = options_.optim;
+  if (o.keep != "best_valid") return;
+  DELREC_CHECK(validation.contains(o.keep_metric) && validation[o.keep_metric].is_number(),
+               "{}: train.keep_metric '{}' is not among the validation metrics {}", options_.label, o.keep_metric,
+               validation.dump());
+  const double score = validation[o.keep_metric].get<double>();
+  if (best_step_ >= 0 && !(score > best_score_)) return;  // ties keep the earlier step
+  torch::NoGradGuard no_grad;
+  best_.clear();
+  for (const auto& t : trainables_) best_.push_back(t.tensor.detach().clone());
+  best_score_ = score;
+  best_step_ = steps_done_;
 }
 
 }  // namespace delrec::train

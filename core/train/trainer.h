@@ -10,6 +10,7 @@
 //   combine the task gradients with fixed or dynamic weights (dynamic: w_i ~ sqrt(1 / ||g_i||), normalised)
 //   clip the global norm, set the scheduled learning rate, optimizer step (AdamW or Lion)
 //   every checkpoint.every_steps steps (or minutes), at the end, and when a stop is requested: save a checkpoint
+//   after the last step with optim.keep = best_valid: the trainable tensors go back to the best validated step
 //
 // So the update is the same for any DP size given the same global batch (up to float summation order), and the
 // run is deterministic given the seed and the layout. Per step it records the losses, norm, weights, tokens and
@@ -137,6 +138,11 @@ class Trainer {
   std::future<void> pending_write_, pending_publish_;
   int64_t pending_step_ = 0;
   std::map<std::string, torch::Tensor> staging_;  // host buffers of background saves, by tensor key
+  // optim.keep = best_valid: this rank's trainable tensors at the best validation so far (checkpointed with them).
+  void remember_if_best(const nlohmann::json& validation);
+  std::vector<torch::Tensor> best_;
+  double best_score_ = 0;
+  int64_t best_step_ = -1;  // -1 = no validation yet
 };
 
 // Dynamic task weights from gradient norms: w_i = sqrt(1 / n_i) / sum_j sqrt(1 / n_j) (a zero norm counts as 1e-12).

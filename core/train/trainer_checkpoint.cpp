@@ -3,8 +3,9 @@
 //
 //   trainer.json                      world rank 0: step, each task's batches taken, the last task norms, the
 //                                     layout (tp, dp), the fingerprint, and each tensor's name, split and holders
-//   state-tp00001-of-00002.safetensors  the DP-rank-0 rank of each TP position: "param/<name>" (its slice) and
-//                                     "optim/<name>/<key>" (its optimizer state)
+//   state-tp00001-of-00002.safetensors  the DP-rank-0 rank of each TP position: "param/<name>" (its slice),
+//                                     "optim/<name>/<key>" (its optimizer state) and, with train.keep = best_valid
+//                                     after a validation, "best/<name>" (the slice at the best validated step)
 //   rng-rank00003-of-00004.safetensors every rank: its default generators' states ("cpu", and "cuda" on GPUs)
 #include <spdlog/spdlog.h>
 
@@ -137,6 +138,8 @@ void Trainer::save_checkpoint() {
         tensors.emplace_back(name, to_host(name, value));
       }
     }
+    for (size_t i = 0; i < best_.size(); ++i)
+      tensors.emplace_back("best/" + trainables_[i].name, to_host("best/" + trainables_[i].name, best_[i]));
     snapshot->safetensors.emplace_back(state_file(tp_rank, tp), std::move(tensors));
   }
   std::vector<std::pair<std::string, torch::Tensor>> rng = {{"cpu", generator_state(torch::kCPU)}};
@@ -151,7 +154,8 @@ void Trainer::save_checkpoint() {
               {"last_norm", last_norm_},       {"tp", tp},
               {"dp", groups_.dp->size()},      {"world", world},
               {"fingerprint", options_.fingerprint}, {"stage", options_.label},
-              {"global_batch", options_.optim.batch_size}, {"tensors", tensors_info}};
+              {"global_batch", options_.optim.batch_size}, {"tensors", tensors_info},
+              {"best_step", best_step_}, {"best_score", best_score_}};
     snapshot->trainer_json = j.dump(2) + "\n";
   }
   if (!async) {
@@ -233,6 +237,18 @@ bool Trainer::resume() {
       state[key] = std::string(key) == "step" ? probe.read(name) : load(name);
     }
     set_optimizer_state(*optimizer_, t.tensor, state);
+  }
+  // The best validated state so far (train.keep = best_valid); older checkpoints have none.
+  best_.clear();
+  best_step_ = j.value("best_step", int64_t{-1});
+  best_score_ = j.value("best_score", 0.0);
+  if (best_step_ >= 0) {
+    for (const auto& t : trainables_) {
+      const std::string key = "best/" + t.name;
+      torch::Tensor value = same_layout ? files.of(tp_rank).read(key)
+                                        : my_slice(files.gather(key, info[t.name]), t, tp_rank, tp).clone();
+      best_.push_back(value.to(t.tensor.device(), t.tensor.scalar_type()));
+    }
   }
   steps_done_ = j.at("step").get<int64_t>();
   batches_taken_ = j.at("batches_taken").get<std::vector<int64_t>>();

@@ -7,6 +7,7 @@ Hugging Face packages of .venv (safetensors, tokenizers, transformers); the HDF5
 own writers (fuzz_write_hdf5_seeds). Inputs made of two parts separate them with a NUL byte (fuzz_support.h). Files named found-* are inputs that
 found a bug (kept as regression seeds) and are not touched.
 """
+import gzip
 import json
 import pathlib
 import shutil
@@ -121,6 +122,12 @@ def recipe_yaml_seeds():
     (d / "anchors").write_bytes(b"run: &r {name: a, seed: 1}\nslurm: {nodes: 2}\n\0run.name=b")
 
 
+def head(path, lines):
+    """The first `lines` lines of a test data file, decompressed: a seed the fuzzer can mutate line by line."""
+    text = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return b"".join(text.splitlines(keepends=True)[:lines])
+
+
 def dataset_readers_seeds():
     d = target("dataset_readers")
     data = ROOT / "tests" / "data"
@@ -130,6 +137,14 @@ def dataset_readers_seeds():
             (2, "ml-csv-tiny", "ratings.csv", "movies.csv"), (3, "amazon-reviews", "Tiny_5.json", "meta_Tiny.json"),
             (4, "amazon-ratings", "Tiny.csv", "meta_Tiny.json.gz"), (5, "csv-tiny", "interactions.csv", "items.csv")]:
         body = (data / directory / interactions).read_bytes() + b"\0" + (data / directory / titles).read_bytes()
+        (d / directory).write_bytes(bytes([index]) + body)
+    # The paper's datasets: the first lines of each (their files are larger than a seed should be); Steam.txt needs
+    # every title its items have.
+    for index, directory, interactions, titles, title_lines in [
+            (6, "steam-sasrec", "Steam.txt", "id2name.txt", 40),
+            (7, "steam-reviews", "steam_reviews.json.gz", "steam_games.json.gz", 4),
+            (8, "amazon-2014-beauty", "reviews_Beauty_5.json.gz", "meta_Beauty.json.gz", 4)]:
+        body = head(data / directory / interactions, 6) + b"\0" + head(data / directory / titles, title_lines)
         (d / directory).write_bytes(bytes([index]) + body)
 
 

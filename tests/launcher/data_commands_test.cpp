@@ -39,7 +39,7 @@ TEST(DataCommands, SyntheticNeedsNoSource) {
 TEST(DataCommands, UnknownDatasetIsAUsageError) {
   std::string out;
   EXPECT_EQ(test::run_command(delrec_cmd("data prepare --dataset netflix --source /tmp --out /tmp/x.h5"), &out), 2);
-  EXPECT_NE(out.find("supported: synthetic, ml-100k, ml-1m, ml-csv, amazon, csv"), std::string::npos) << out;
+  EXPECT_NE(out.find("supported: synthetic, ml-100k, ml-1m, ml-csv, amazon, csv, steam"), std::string::npos) << out;
 }
 
 TEST(DataCommands, MissingFileIsReportedAndNothingIsWritten) {

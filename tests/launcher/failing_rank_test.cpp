@@ -41,7 +41,7 @@ TEST_P(FailingRank, EndsEveryRankWithinThirtySecondsNamingRankAndCause) {
       (dir / "run").string() +
       " data.synthetic.users=40 teacher.epochs=1 teacher.max_len=12 stage1.train.steps=2 stage2.train.steps=2"
       " stage1.train.batch_size=4 stage2.train.batch_size=4 stage1.train.eval_examples=4"
-      " stage2.train.eval_examples=4 eval.max_users=4 stage2.ablation=false checkpoint.every_steps=1";
+      " stage2.train.eval_examples=4 eval.max_users=4 eval.ablations=none checkpoint.every_steps=1";
   const fs::path log = dir / "job.log";
   const pid_t job = test::spawn(command, log);
   const std::string marker = "injected failure at " + std::string(c.point) + " on rank " + std::to_string(c.rank);

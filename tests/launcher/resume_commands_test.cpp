@@ -32,7 +32,7 @@ std::string quickstart(const fs::path& run, int ranks, int tp, bool async_save =
                            " stage2.train.steps=8 stage1.train.batch_size=4 stage2.train.batch_size=4"
                            " stage1.train.micro_batch_size=2 stage2.train.micro_batch_size=2"
                            " stage1.train.eval_examples=4 stage2.train.eval_examples=4 eval.max_users=8"
-                           " stage2.ablation=false checkpoint.every_steps=1";
+                           " eval.ablations=none checkpoint.every_steps=1";
   const std::string bin = test::delrec_binary().string();
   if (ranks == 1) return bin + args;
   return "env -u SLURM_JOB_ID " + test::kMpiEnv + bin + " launch -n " + std::to_string(ranks) + " --tp " +

@@ -14,24 +14,38 @@ namespace {
 
 std::string quickstart_command(const fs::path& run) {
   return test::delrec_binary().string() + " quickstart run.out_dir=" + run.string() +
-         test::small_quickstart_overrides();
+         test::small_quickstart_overrides() + " eval.ablations=all";
 }
 
-void expect_three_rows(const fs::path& run_dir) {
+// The quickstart's table with eval.ablations = all: DELRec, each ablation, the teacher.
+void expect_every_row(const fs::path& run_dir) {
   const auto results = nlohmann::json::parse(read_file(run_dir / "eval/results.json"));
-  ASSERT_EQ(results.at("rows").size(), 4u) << results.dump();
-  EXPECT_EQ(results["rows"][0]["model"], "SASRec (teacher)");
-  EXPECT_EQ(results["rows"][1]["model"], "LLM zero-shot");
-  EXPECT_EQ(results["rows"][2]["model"], "LLM + LoRA, no soft prompt");
-  EXPECT_EQ(results["rows"][3]["model"], "DELRec");
-  for (const auto& row : results["rows"]) {
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"delrec", "DELRec"},
+      {"no_ta", "w/o TA"},
+      {"no_rps", "w/o RPS"},
+      {"no_soft_prompt", "w/o soft prompt (stage 2 only)"},
+      {"no_stage2", "w/o stage 2 (frozen LLM)"},
+      {"zero_shot", "LLM zero-shot"},
+      {"teacher", "SASRec (teacher)"}};
+  ASSERT_EQ(results.at("rows").size(), expected.size()) << results.dump();
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const auto& row = results["rows"][i];
+    EXPECT_EQ(row["id"], expected[i].first);
+    EXPECT_EQ(row["model"], expected[i].second);
     EXPECT_EQ(row["examples"].get<int>(), 12);
     for (const char* k : {"HR@1", "HR@5", "NDCG@5", "HR@10", "NDCG@10"}) {
       EXPECT_GE(row[k].get<double>(), 0.0);
       EXPECT_LE(row[k].get<double>(), 1.0);
     }
     EXPECT_LE(row["HR@1"].get<double>(), row["HR@5"].get<double>());
+    // The runs whose stage 1 trained RPS report how often its target was the true next item.
+    EXPECT_EQ(row.contains("rps_targets"), i < 2) << row.dump();
   }
+  const auto rps = results["rows"][0]["rps_targets"];
+  EXPECT_EQ(rps["candidates"], "teacher_topk");
+  EXPECT_GT(rps["examples"].get<int>(), 0);
+  EXPECT_NEAR(rps["rate"].get<double>(), rps["target_is_true_item"].get<double>() / rps["examples"].get<double>(), 1e-12);
 }
 
 TEST(RunCommands, QuickstartRunsEveryStepThenSkipsThemAndEvalRepeatsTheTable) {
@@ -44,9 +58,12 @@ TEST(RunCommands, QuickstartRunsEveryStepThenSkipsThemAndEvalRepeatsTheTable) {
                         "backbone/tokenizer.json", "stage1/soft_prompt.safetensors", "stage1/metrics.jsonl",
                         "stage2/adapter/adapter_config.json", "stage2/adapter/adapter_model.safetensors",
                         "stage2_no_soft_prompt/adapter/adapter_model.safetensors", "eval/results.md",
-                        "recipe.resolved.yaml"})
+                        "stage1/rps_targets.json", "stage1_no_ta/soft_prompt.safetensors",
+                        "stage2_no_ta/adapter/adapter_model.safetensors", "stage1_no_rps/soft_prompt.safetensors",
+                        "stage2_no_rps/adapter/adapter_model.safetensors", "recipe.resolved.yaml"})
     EXPECT_TRUE(fs::exists(run / f)) << f;
-  expect_three_rows(run);
+  EXPECT_FALSE(fs::exists(run / "stage1_no_rps/rps_targets.json"));
+  expect_every_row(run);
   const std::string first = read_file(run / "eval/results.json");
 
   ASSERT_EQ(test::run_command(quickstart_command(run), &out), 0) << out;
@@ -55,7 +72,8 @@ TEST(RunCommands, QuickstartRunsEveryStepThenSkipsThemAndEvalRepeatsTheTable) {
 
   ASSERT_EQ(test::run_command(test::delrec_binary().string() + " eval " + run.string(), &out), 0) << out;
   EXPECT_EQ(read_file(run / "eval/results.json"), first);
-  EXPECT_NE(out.find("LLM + LoRA, no soft prompt"), std::string::npos) << out;
+  EXPECT_NE(out.find("w/o soft prompt (stage 2 only)"), std::string::npos) << out;
+  EXPECT_NE(out.find("RPS target = true next item (DELRec)"), std::string::npos) << out;
 
   EXPECT_EQ(test::run_command(test::delrec_binary().string() + " eval " + (dir / "nothing").string(), &out), 1);
   EXPECT_NE(out.find("not a delrec run directory"), std::string::npos) << out;
@@ -67,13 +85,14 @@ TEST(RunCommands, RunOnTwoRanksWithTensorParallelism) {
   std::string out;
   ASSERT_EQ(test::run_command("env -u SLURM_JOB_ID " + test::kMpiEnv + test::delrec_binary().string() +
                                   " launch -n 2 --tp 2 -- quickstart run.out_dir=" + run.string() +
-                                  test::small_quickstart_overrides() + " stage2.ablation=false",
+                                  test::small_quickstart_overrides() + " eval.ablations=none",
                               &out),
             0)
       << out;
   const auto results = nlohmann::json::parse(read_file(run / "eval/results.json"));
-  ASSERT_EQ(results.at("rows").size(), 3u) << results.dump();
-  EXPECT_EQ(results["rows"][2]["model"], "DELRec");
+  ASSERT_EQ(results.at("rows").size(), 2u) << results.dump();
+  EXPECT_EQ(results["rows"][0]["model"], "DELRec");
+  EXPECT_EQ(results["rows"][1]["model"], "SASRec (teacher)");
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ def main() -> None:
     run([delrec, "quickstart", f"run.out_dir={run_dir}", "data.synthetic.users=40", "teacher.epochs=1",
          "teacher.max_len=12", "stage1.train.steps=2", "stage2.train.steps=6", "stage1.train.batch_size=4",
          "stage2.train.batch_size=4", "stage1.train.eval_examples=4", "stage2.train.eval_examples=4",
-         "eval.max_users=4", "stage2.ablation=false", "stage2.train.lr=0.01"])
+         "eval.max_users=4", "eval.ablations=none", "stage2.train.lr=0.01"])
     model_dir = work / "model"
     shutil.copytree(run_dir / "backbone", model_dir)
     shutil.copytree(run_dir / "stage2" / "adapter", model_dir / "lora_adapter")

@@ -49,13 +49,14 @@ trap finish EXIT
 export SLURM_CONF=$cluster/slurm.conf
 
 # The quickstart, shrunk to minutes on two cores: fewer users, candidates and examples per step; stage 2 logs
-# every one of its 30 steps so that the job is caught mid-stage. One CPU rank with one thread (two threads
-# spin-wait badly on cores shared with other work); the direct run uses the same, so the numbers match bit for bit.
+# every one of its 200 steps (about 10 s on one thread) so that the job is caught mid-stage. One CPU rank with one
+# thread (two threads spin-wait badly on cores shared with other work); the direct run uses the same, so the
+# numbers match bit for bit.
 cp "$repo/recipes/quickstart.yaml" "$work/recipe.yaml"
 overrides=(data.synthetic.users=60 data.num_candidates=10 teacher.epochs=2 teacher.max_len=20
            stage1.train.steps=2 stage1.train.batch_size=4 stage1.train.eval_examples=2
-           stage2.train.steps=30 stage2.train.batch_size=4 stage2.train.log_every=1 stage2.train.eval_every=1000
-           stage2.train.eval_examples=2 stage2.ablation=false eval.max_users=8
+           stage2.train.steps=200 stage2.train.batch_size=8 stage2.train.log_every=1 stage2.train.eval_every=1000
+           stage2.train.eval_examples=2 eval.ablations=none eval.max_users=8
            slurm.gpus_per_node=0 slurm.cpus_per_task=1 slurm.time=00:15:00)
 
 echo "== uninterrupted run: delrec run ($(elapsed))"
@@ -104,7 +105,7 @@ grep -q "(restart 1)" "$log" || fail "$log has no line of the restarted job"
 first_exit=$(grep -m 1 "^delrec exited with status" "$log" | awk '{print $5}' | tr -d :)
 [[ $first_exit != 0 ]] || fail "the first run finished before the requeue reached it; make stage 2 longer"
 [[ $first_exit == 75 ]] || fail "the first run ended with status $first_exit, not 75 (checkpoint saved, requeue me)"
-resumed=$(grep -Eo "stage 2: resumed at step [0-9]+ of 30" "$log") ||
+resumed=$(grep -Eo "stage 2: resumed at step [0-9]+ of 200" "$log") ||
   fail "the requeued job did not resume stage 2 from the checkpoint saved at SIGTERM"
 echo "== first run saved and ended with status 75; the requeued one: $resumed"
 cmp "$work/direct/eval/results.json" "$work/slurm/eval/results.json" ||

@@ -19,9 +19,15 @@ RawData read_movielens_1m(const std::filesystem::path& source);
 // with a header line and quoted titles.
 RawData read_movielens_csv(const std::filesystem::path& source);
 
-// Amazon reviews 2018: a ratings-only CSV (item,user,rating,timestamp) or reviews JSON lines (reviewerID, asin,
-// overall, unixReviewTime), plus meta_<Category>.json JSON lines (asin, title); any of them may be gzipped.
+// Amazon reviews 2018 and 2014: a ratings-only CSV (2018 <Category>.csv: item,user,rating,timestamp; 2014
+// ratings_<Category>.csv: user,item,rating,timestamp) or reviews JSON lines (reviewerID, asin, overall,
+// unixReviewTime), plus meta_<Category>.json (asin, title) as JSON lines (2018) or Python dict lines (2014); any of
+// them may be gzipped.
 RawData read_amazon(const std::filesystem::path& source);
+
+// Steam: SASRec's Steam.txt (user item lines in time order) with id2name.txt (id::title) or item_titles.csv
+// (id,title); or the UCSD dumps steam_reviews.json.gz and steam_games.json.gz (Python dict lines).
+RawData read_steam(const std::filesystem::path& source);
 
 // Generic CSV: interactions.csv (user,item,timestamp[,rating]) and items.csv (item,title); header lines optional.
 RawData read_csv(const std::filesystem::path& source);

@@ -88,6 +88,62 @@ TEST(Prepare, MaxAndMinHistory) {
   EXPECT_EQ(d.item_keys, (std::vector<std::string>{"", "6", "7", "8", "9", "x", "y", "z"}));
 }
 
+TEST(Prepare, TitlesAreCleanedUnlessTurnedOff) {
+  RawData raw;
+  for (const char* item : {"1", "2", "3", "4"}) raw.add("u", item, 1, 0);
+  raw.titles = {{"1", "Matrix, The (1999)"}, {"2", "Crabtree &amp;  Evelyn "}, {"3", " \t "}};
+  config::DataConfig c;
+  c.num_candidates = 1;
+  Dataset d = build_dataset(raw, c, "t", "");
+  // Item 3's title is empty once tidied and item 4 has none: both are named by their keys.
+  EXPECT_EQ(d.item_titles, (std::vector<std::string>{"", "The Matrix (1999)", "Crabtree & Evelyn", "3", "4"}));
+  c.title_cleanup = false;
+  Dataset raw_titles = build_dataset(raw, c, "t", "");
+  EXPECT_EQ(raw_titles.item_titles,
+            (std::vector<std::string>{"", "Matrix, The (1999)", "Crabtree &amp;  Evelyn ", " \t ", "4"}));
+  EXPECT_NE(raw_titles.fingerprint, d.fingerprint);
+}
+
+// The small files in the formats of the DELRec paper's datasets hold enough users and items for 20 candidates
+// (19 negatives the user never saw), also as 5-cores.
+TEST(Prepare, PaperDatasetsFromTheirSmallFiles) {
+  struct Case {
+    const char* dataset;
+    const char* folder;
+    int64_t users, items;
+  };
+  for (const Case& k : {Case{"steam", "steam-sasrec", 32, 40}, Case{"steam", "steam-reviews", 30, 40},
+                        Case{"amazon", "amazon-2014-beauty", 36, 40}, Case{"amazon", "amazon-2014-home", 36, 42}}) {
+    for (int64_t kcore : {0, 5}) {
+      SCOPED_TRACE(std::string(k.folder) + " kcore " + std::to_string(kcore));
+      config::DataConfig c;
+      c.dataset = k.dataset;
+      c.source = (test::test_data_dir() / k.folder).string();
+      c.kcore = kcore;
+      Dataset d = prepare(c);
+      EXPECT_EQ(d.name, k.folder);
+      EXPECT_EQ(d.num_users(), k.users);
+      EXPECT_EQ(d.num_items(), k.items);
+      for (int64_t u = 0; u < d.num_users(); ++u) {
+        EXPECT_GE(d.sequences[u].size(), 5u);
+        ASSERT_EQ(d.test_candidates[u].size(), 20u);
+        ASSERT_EQ(d.valid_candidates[u].size(), 20u);
+      }
+    }
+  }
+  config::DataConfig c;
+  c.dataset = "amazon";
+  c.source = (test::test_data_dir() / "amazon-2014-beauty").string();
+  Dataset beauty = prepare(c);
+  auto title_of = [&](const std::string& key) {
+    auto it = std::find(beauty.item_keys.begin(), beauty.item_keys.end(), key);
+    return beauty.item_titles.at(it - beauty.item_keys.begin());
+  };
+  EXPECT_EQ(title_of("B000QV4RBE"), "Rosewood & Sage Hand Cream, 2.5 oz");
+  EXPECT_EQ(title_of("B004ZEL7BA"), "Oat Milk Body Wash");
+  EXPECT_EQ(title_of("B00ASSJWDW"), "B00ASSJWDW");  // no title in the metadata
+}
+
 TEST(Prepare, SyntheticIsDeterministicAndSeeded) {
   config::DataConfig c;
   c.synthetic.users = 60;
@@ -112,7 +168,7 @@ TEST(Prepare, UnknownDatasetListsSupportedOnes) {
   config::DataConfig c;
   c.dataset = "netflix";
   std::string msg = test::error_message([&] { read_raw(c); });
-  EXPECT_EQ(msg, "unknown dataset 'netflix'; supported: synthetic, ml-100k, ml-1m, ml-csv, amazon, csv");
+  EXPECT_EQ(msg, "unknown dataset 'netflix'; supported: synthetic, ml-100k, ml-1m, ml-csv, amazon, csv, steam");
 }
 
 TEST(Prepare, RecipeChoicesMatchTheReaders) {

@@ -9,6 +9,7 @@
 
 #include "core/delrec/losses.h"
 #include "core/train/trainer.h"
+#include "core/util/error.h"
 
 namespace delrec::examples {
 namespace {
@@ -28,7 +29,7 @@ data::Dataset small_dataset() {
 
 TEST(Examples, TemporalAnalysisHidesTheMostRecentItemBeforeTheKnownNext) {
   const auto d = small_dataset();
-  const auto all = temporal_examples(d, -1, 4, 3);
+  const auto all = temporal_examples(d, -1, 4, 0, 3);
   // User 0: training part [1,2,3,4] -> t = 2, 3; user 1: [7,8,9] -> t = 2.
   ASSERT_EQ(all.size(), 3u);
   const Example& e = all[1];
@@ -44,12 +45,29 @@ TEST(Examples, TemporalAnalysisHidesTheMostRecentItemBeforeTheKnownNext) {
   }
   EXPECT_EQ(std::count(e.candidates.begin(), e.candidates.end(), 3), 1);
   // per_user keeps the most recent positions only.
-  const auto recent = temporal_examples(d, 1, 4, 3);
+  const auto recent = temporal_examples(d, 1, 4, 0, 3);
   ASSERT_EQ(recent.size(), 2u);
   EXPECT_EQ(recent[0].position, 3);
   EXPECT_EQ(recent[1].position, 2);
   // The same seed gives the same examples; the shown order does not always put the answer first.
-  EXPECT_EQ(temporal_examples(d, -1, 4, 3)[1].candidates, e.candidates);
+  EXPECT_EQ(temporal_examples(d, -1, 4, 0, 3)[1].candidates, e.candidates);
+}
+
+TEST(Examples, TemporalAnalysisDemonstrationComesFromTheFirstItemsAndNeverShowsTheAnswer) {
+  auto d = small_dataset();
+  d.sequences[0] = {1, 2, 3, 4, 5, 6, 7, 8};  // training part 1..6
+  d.timestamps[0] = {1, 2, 3, 4, 5, 6, 7, 8};
+  const auto all = temporal_examples(d, -1, 4, /*demonstration_items=*/4, 3);
+  // User 0: t from d + 1 = 5 to 5 (training part 1..6); user 1's training part [7,8,9] is too short.
+  ASSERT_EQ(all.size(), 1u);
+  const Example& e = all[0];
+  EXPECT_EQ(e.position, 5);
+  EXPECT_EQ(e.demo_history, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(e.demo_hidden, 3);
+  EXPECT_EQ(e.demo_next, 4);
+  EXPECT_EQ(e.candidates[e.label], 5);  // the hidden item s[t-1]
+  EXPECT_EQ(e.next_item, 6);
+  EXPECT_THROW(temporal_examples(d, -1, 4, 2, 3), Error);  // a demonstration needs shown, hidden and next
 }
 
 teacher::CacheBatch hand_cache() {
@@ -80,6 +98,40 @@ TEST(Examples, PatternSimulationTargetsComeFromTheTeacherCache) {
   const auto rec = cached_examples(hand_cache(), d, Answer::kTrueItem, 8);
   EXPECT_EQ(rec[0].candidates[rec[0].label], 4);
   EXPECT_TRUE(rec[0].teacher_scores.empty());
+}
+
+TEST(Examples, TeacherTopkCandidatesAreTheTeachersBestPlusUnseenItems) {
+  const auto d = small_dataset();
+  auto c = hand_cache();
+  // The teacher's top 3 over the catalogue for user 0 at t = 3 (history 1, 2, 3): 10, 4 (the true item), 12.
+  c.topk_items = torch::tensor({10, 4, 12, 11, 5, 6, 7, 8}, torch::kInt64).view({2, 4});
+  c.topk_scores = torch::tensor({3.f, 2.5f, 2.f, 1.f, 0.f, 0.f, 0.f, 0.f}).view({2, 4});
+  const auto two = teacher_topk_examples(c, d, 2, 8);
+  ASSERT_EQ(two.size(), 1u);
+  const Example& e = two[0];
+  // Top 2 (10, 4), then the cached row's negatives 9, 11 (10 is already in): four candidates.
+  auto sorted = e.candidates;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, (std::vector<int64_t>{4, 9, 10, 11}));
+  EXPECT_EQ(e.candidates[e.label], 10);
+  EXPECT_EQ(e.teacher_ranks, (std::vector<int64_t>{4}));
+  const std::vector<std::pair<int64_t, float>> expected = {{10, 3.f}, {4, 2.5f}, {9, 2.0f}, {11, 0.5f}};
+  for (const auto& [item, score] : expected) {
+    const auto at = std::find(e.candidates.begin(), e.candidates.end(), item) - e.candidates.begin();
+    EXPECT_EQ(e.teacher_scores[at], score) << "item " << item;
+  }
+  // Top 1 only: the true item 4 is not the teacher's pick, so it is not shown at all.
+  const auto one = teacher_topk_examples(c, d, 1, 8);
+  EXPECT_EQ(std::count(one[0].candidates.begin(), one[0].candidates.end(), 4), 0);
+  EXPECT_EQ(rps_agreement(one, d), (std::pair<int64_t, int64_t>{1, 0}));
+  // A top_k of C or more: every candidate is one of the teacher's top C.
+  const auto all = teacher_topk_examples(c, d, 9, 8);
+  sorted = all[0].candidates;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, (std::vector<int64_t>{4, 10, 11, 12}));
+  c.topk_items = c.topk_items.narrow(1, 0, 2).contiguous();
+  c.topk_scores = c.topk_scores.narrow(1, 0, 2).contiguous();
+  EXPECT_THROW(teacher_topk_examples(c, d, 3, 8), Error);  // the cache holds the teacher's top 2 only
 }
 
 TEST(Examples, SplitExamplesUseTheFixedCandidateRows) {

@@ -26,24 +26,56 @@ Fields example() {
   return f;
 }
 
+// The defaults follow the DELRec authors' LSR, TA and RPS prompts (docs/delrec.md), the soft prompt right after
+// "The recommendation pattern of the <teacher> model is:".
 TEST(Prompt, RecommendTemplateExactText) {
   Prompt p = render(default_templates("movies").recommend, example(), Budget{}, count_words);
-  EXPECT_EQ(p.before_soft, "The recommendation pattern of the SASRec model is: ");
+  EXPECT_EQ(p.before_soft,
+            "Refer to the recommendation pattern of the SASRec model to predict the next movie that the user might "
+            "watch from the candidate set based on the user's movie viewing history. The recommendation pattern of "
+            "the SASRec model is: ");
   EXPECT_EQ(p.after_soft,
-            "\nA user watched these movies, oldest first: \"Heat (1995)\", \"Fargo (1996)\", \"Toy Story (1995)\".\n"
-            "Candidate movies:\nA. \"Babe (1995)\"\nB. \"Casino (1995)\"\nC. \"Up (2009)\"\n"
-            "Referring to the recommendation pattern of the SASRec model, the candidate the user will watch next "
-            "is:");
+            ". The movie viewing history of the user is: \"Heat (1995)\", \"Fargo (1996)\", \"Toy Story (1995)\". "
+            "The candidate set is:\nA. \"Babe (1995)\"\nB. \"Casino (1995)\"\nC. \"Up (2009)\"\n"
+            "The next movie the user will watch might be:");
   EXPECT_EQ(p.history_used, 3u);
 }
 
-TEST(Prompt, TemporalTemplateExactText) {
-  Prompt p = render(default_templates("games").temporal, example(), Budget{}, count_words);
+TEST(Prompt, TemporalTemplateWithDemonstrationExactText) {
+  Fields f = example();
+  f.demo_history = {"Alien (1979)"};
+  f.demo_hidden = "Brazil (1985)";
+  f.demo_next = "Clue (1985)";
+  Prompt p = render(default_templates("games").temporal, f, Budget{}, count_words);
+  EXPECT_EQ(p.before_soft,
+            "Simulate the recommendation pattern of the SASRec model to make a temporal analysis of the SASRec model "
+            "by analysing the most recent game in the user's game playing history from the candidate set. The "
+            "recommendation pattern of the SASRec model is: ");
   EXPECT_EQ(p.after_soft,
-            "\nA user played these games, oldest first, with the most recent one hidden: \"Heat (1995)\", "
-            "\"Fargo (1996)\", \"Toy Story (1995)\".\nRight after the hidden one, the user played \"Jumanji (1995)\".\n"
-            "Candidate games:\nA. \"Babe (1995)\"\nB. \"Casino (1995)\"\nC. \"Up (2009)\"\n"
-            "The candidate the user played right before \"Jumanji (1995)\" is:");
+            ". The candidate set is:\nA. \"Babe (1995)\"\nB. \"Casino (1995)\"\nC. \"Up (2009)\"\n"
+            "The user has already played \"Alien (1979)\", [game M]. Then, the next game the user plans to play is "
+            "\"Clue (1985)\". The most recent game [game M] in the user's game playing history is \"Brazil (1985)\". "
+            "After that, the user has also played \"Heat (1995)\", \"Fargo (1996)\", \"Toy Story (1995)\", "
+            "[game X]. Then, the next game the user plans to play is \"Jumanji (1995)\". The most recent game "
+            "[game X] in the user's game playing history is:");
+  // Without a demonstration the question alone.
+  Prompt plain = render(default_templates("games").temporal_plain, example(), Budget{}, count_words);
+  EXPECT_EQ(plain.after_soft.find("[game M]"), std::string::npos);
+  EXPECT_NE(plain.after_soft.find("\nThe user has played \"Heat (1995)\""), std::string::npos) << plain.after_soft;
+}
+
+TEST(Prompt, RpsTemplateListsTheTeachersNextRanksOnlyWhenGiven) {
+  Fields f = example();
+  Prompt p = render(default_templates("products").rps, f, Budget{}, count_words);
+  EXPECT_EQ(p.after_soft,
+            ". The item purchasing history of the user is: \"Heat (1995)\", \"Fargo (1996)\", \"Toy Story (1995)\". "
+            "The candidate set is:\nA. \"Babe (1995)\"\nB. \"Casino (1995)\"\nC. \"Up (2009)\"\n"
+            "The next item the user will purchase (predicted by the SASRec model) might be:");
+  f.teacher_ranks = {"Casino (1995)", "Up (2009)"};
+  p = render(default_templates("products").rps, f, Budget{}, count_words);
+  EXPECT_NE(p.after_soft.find("C. \"Up (2009)\"\nAfter its first choice, the SASRec model recommends, in order: "
+                              "\"Casino (1995)\", \"Up (2009)\".\nThe next item"),
+            std::string::npos) << p.after_soft;
 }
 
 TEST(Prompt, HistoryCutToMostRecentItems) {

@@ -290,6 +290,50 @@ TEST(TrainerCheckpoint, ATornLastMetricsLineDoesNotStopTheResume) {
             test::metrics_without_timings(read_file(dir / "straight/metrics.jsonl")));
 }
 
+// train.keep = best_valid: the parameters of the best validation (the earlier of two equal ones) are the stage's
+// output, also when the run was stopped after that validation and resumed in a new process.
+TEST(TrainerCheckpoint, KeepBestValidReturnsTheBestValidatedStepAcrossAResume) {
+  const std::map<int64_t, double> ndcg = {{1, 0.1}, {2, 0.9}, {3, 0.5}, {4, 0.9}, {5, 0.2}, {6, 0.3}};
+  auto options = [](const std::filesystem::path& dir, const std::string& keep) {
+    TrainerOptions o = toy_options(dir, "adamw");
+    o.optim.eval_every = 1;
+    o.optim.keep = keep;
+    return o;
+  };
+  test::TempDir dir;
+  Toy last;
+  std::map<int64_t, torch::Tensor> seen;  // the parameters each validation saw
+  Trainer(options(dir / "last", "last"), {last.task()}, {{"p", last.p}}, stages::single_groups())
+      .run([&](int64_t step) {
+        seen[step] = last.p.detach().clone();
+        return nlohmann::json{{"valid_ndcg@5", ndcg.at(step)}};
+      });
+  ASSERT_EQ(seen.size(), 6u);
+  EXPECT_TRUE(torch::equal(last.p, seen.at(6)));
+  ASSERT_FALSE(torch::equal(seen.at(2), seen.at(6)));
+
+  Toy best;
+  auto validate = [&](int64_t step) { return nlohmann::json{{"valid_ndcg@5", ndcg.at(step)}}; };
+  Trainer(options(dir / "best", "best_valid"), {best.task()}, {{"p", best.p}}, stages::single_groups()).run(validate);
+  EXPECT_TRUE(torch::equal(best.p, seen.at(2))) << best.p << " vs step 2 " << seen.at(2);
+
+  Toy first;
+  first.stop_at_call = 7;  // during step 4: its checkpoint holds step 2 as the best so far
+  EXPECT_THROW(Trainer(options(dir / "cut", "best_valid"), {first.task()}, {{"p", first.p}}, stages::single_groups())
+                   .run(validate),
+               StopRequested);
+  request_stop(0);
+  Toy second;
+  Trainer(options(dir / "cut", "best_valid"), {second.task()}, {{"p", second.p}}, stages::single_groups())
+      .run(validate);
+  EXPECT_TRUE(torch::equal(second.p, seen.at(2)));
+
+  TrainerOptions wrong = options(dir / "wrong", "best_valid");
+  wrong.optim.keep_metric = "valid_hr@1";
+  Toy third;
+  EXPECT_THROW(Trainer(wrong, {third.task()}, {{"p", third.p}}, stages::single_groups()).run(validate), Error);
+}
+
 // Every file of every checkpoint directory under `root`, by relative path.
 std::map<std::string, std::string> checkpoint_files(const std::filesystem::path& root) {
   std::map<std::string, std::string> out;

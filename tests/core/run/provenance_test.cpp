@@ -18,13 +18,13 @@ TEST(Provenance, RecipeKeysArePickedByPrefixWithExceptions) {
   config::Recipe recipe;
   recipe.stage2.lora_r = 12;
   recipe.stage2.lora_targets = {"q_proj", "v_proj"};
-  const auto keys = recipe_keys(recipe, {"stage2", "run.seed"}, {"stage2.train.log_every", "stage2.ablation"});
+  const auto keys = recipe_keys(recipe, {"stage2", "run.seed"}, {"stage2.train.log_every", "stage2.lora_dropout"});
   EXPECT_EQ(keys.at("stage2.lora_r"), "12");
   EXPECT_EQ(keys.at("stage2.lora_targets"), "[q_proj, v_proj]");
   EXPECT_EQ(keys.at("run.seed"), "1234");
   EXPECT_TRUE(keys.count("stage2.train.lr"));
   EXPECT_FALSE(keys.count("stage2.train.log_every"));
-  EXPECT_FALSE(keys.count("stage2.ablation"));
+  EXPECT_FALSE(keys.count("stage2.lora_dropout"));
   EXPECT_FALSE(keys.count("run.name"));
   EXPECT_FALSE(keys.count("stage1.soft_tokens"));
   // "stage2" is a whole key component: "stage2x" would not match, and "run.seed" does not take "run.seeds".

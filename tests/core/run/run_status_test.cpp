@@ -39,7 +39,7 @@ TEST(RunStatus, PreemptedRunShowsStageStepCheckpointsAndMetrics) {
 
   ASSERT_TRUE(s.current.has_value());
   EXPECT_EQ(s.steps[*s.current].name, "stage 2");
-  ASSERT_EQ(s.steps.size(), 7u);  // default recipe: with the ablation
+  ASSERT_EQ(s.steps.size(), 11u);  // default recipe: with every ablation (4 steps without TA or RPS, 1 without soft prompt)
   for (size_t i = 0; i < s.steps.size(); ++i) EXPECT_EQ(s.steps[i].done, i < 4) << s.steps[i].name;
   ASSERT_TRUE(s.metrics.has_value());
   EXPECT_EQ(s.metrics->at("step"), 10);  // the cut line is skipped
@@ -123,7 +123,7 @@ TEST(RunStatus, NoCheckpointFolderAndNothingDone) {
 TEST(RunStatus, ResolvedRecipeDecidesTheOutputsAndAFinishedRunShowsTheTable) {
   test::TempDir dir;
   const fs::path run = dir / "run";
-  config::write_resolved_recipe(config::parse_recipe("teacher:\n  model: gru4rec\nstage2:\n  ablation: false\n",
+  config::write_resolved_recipe(config::parse_recipe("teacher:\n  model: gru4rec\neval:\n  ablations: zero_shot\n",
                                                      "r.yaml"),
                                 run);
   for (const char* f : {"data.h5", "teacher/gru4rec.pt", "teacher_cache/manifest.json",
@@ -135,7 +135,7 @@ TEST(RunStatus, ResolvedRecipeDecidesTheOutputsAndAFinishedRunShowsTheTable) {
   const RunStatus s = read_run_status(run);
   EXPECT_TRUE(s.resolved_recipe);
   EXPECT_FALSE(s.current.has_value());
-  ASSERT_EQ(s.steps.size(), 6u);  // no ablation step
+  ASSERT_EQ(s.steps.size(), 6u);  // no ablation with a training step of its own
   EXPECT_EQ(s.steps[1].output, run / "teacher/gru4rec.pt");
   EXPECT_EQ(s.metrics->at("step"), 40);
   const std::string text = format_run_status(s);
