@@ -7,6 +7,7 @@
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/json_input.h"
 #include "core/util/sha256.h"
 
 namespace fs = std::filesystem;
@@ -98,8 +99,8 @@ std::optional<Provenance> read_provenance(const fs::path& output) {
   if (!fs::exists(file)) return std::nullopt;
   json j;
   try {
-    j = json::parse(read_file(file));
-  } catch (const json::exception& e) {
+    j = parse_json(read_file(file), file.string());
+  } catch (const std::exception& e) {
     throw Error(fmt::format("{}: not a provenance record ({}); delete it together with {}", file.string(), e.what(),
                             output.string()));
   }

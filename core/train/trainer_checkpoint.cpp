@@ -21,6 +21,7 @@
 #include "core/train/trainer.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/json_input.h"
 #include "core/util/random.h"
 
 namespace fs = std::filesystem;
@@ -201,7 +202,7 @@ bool Trainer::resume() {
   groups_.world->broadcast(chosen, 0);
   if (chosen.item<int64_t>() < 0) return false;
   const fs::path dir = store_->step_dir(chosen.item<int64_t>());
-  const json j = json::parse(read_file(dir / "trainer.json"));
+  const json j = parse_json(read_file(dir / "trainer.json"), (dir / "trainer.json").string());
   DELREC_CHECK(j.at("fingerprint").get<std::string>() == options_.fingerprint,
                "{}: checkpoint {} was made for other inputs (dataset, teacher cache or soft prompt changed); delete "
                "{} to train this stage from the start",
