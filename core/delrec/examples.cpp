@@ -103,7 +103,9 @@ std::vector<Example> cached_examples(const teacher::CacheBatch& cache, const dat
   auto candidates = cache.candidates.accessor<int64_t, 2>();
   auto scores = cache.candidate_scores.accessor<float, 2>();
   std::vector<Example> out;
-  for (auto& [i, e] : training_prefixes(cache, dataset)) {
+  for (auto& [row_index, example] : training_prefixes(cache, dataset)) {
+    const int64_t i = row_index;  // lambdas below cannot capture structured bindings (C++17)
+    Example& e = example;
     std::vector<int64_t> row(C);
     for (int64_t j = 0; j < C; ++j) row[j] = candidates[i][j];
     std::vector<int64_t> where;
@@ -137,7 +139,9 @@ std::vector<Example> teacher_topk_examples(const teacher::CacheBatch& cache, con
   auto topk = cache.topk_items.accessor<int64_t, 2>();
   auto topk_scores = cache.topk_scores.accessor<float, 2>();
   std::vector<Example> out;
-  for (auto& [i, e] : training_prefixes(cache, dataset)) {
+  for (auto& [row_index, example] : training_prefixes(cache, dataset)) {
+    const int64_t i = row_index;  // lambdas below cannot capture structured bindings (C++17)
+    Example& e = example;
     // Unshown order: the teacher's top-k (best first), then fillers; column 0 is the answer.
     std::vector<int64_t> items;
     std::vector<float> scores;
