@@ -11,5 +11,6 @@ void add_slurm_commands(CLI::App& app);   // slurm submit, slurm status
 void add_tokenizer_commands(CLI::App& app);  // tokenizer encode, tokenizer decode
 void add_model_commands(CLI::App& app);      // model verify, model info
 void add_launch_commands(CLI::App& app);  // launch
+void add_report_commands(CLI::App& app);  // report
 
 }  // namespace delrec::cli

@@ -1,5 +1,5 @@
 // `delrec run RECIPE [key.path=value ...]`, `delrec quickstart` and `delrec eval RUN_DIR`: run a recipe's pipeline
-// in its run directory, or evaluate a finished one again.
+// in its run directory (and write its report), or evaluate a finished one again.
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -7,6 +7,8 @@
 #include "core/config/embedded_files.h"
 #include "core/config/recipe.h"
 #include "core/data/dataset_stats.h"
+#include "core/delrec/run_layout.h"
+#include "core/report/report_page.h"
 #include "core/run/pipeline.h"
 #include "core/train/stop_request.h"
 #include "core/util/log.h"
@@ -30,6 +32,16 @@ void run_recipe(const config::Recipe& recipe) {
   std::cout << data::format_stats(result.dataset, data::compute_stats(result.dataset));
   std::cout << "run directory: " << result.run_dir.string() << "\n";
   print_results(result.results, result.run_dir);
+  if (!recipe.logging.report) return;
+  // The page only shows what the run wrote: failing to write it does not fail a finished run.
+  const std::filesystem::path page = stages::RunLayout(recipe).report();
+  try {
+    report::write_report({result.run_dir}, page);
+    std::cout << "report: " << page.string() << "\n";
+  } catch (const std::exception& e) {
+    spdlog::warn("report: {} (the run's outputs are complete; `delrec report {}` tries again)", e.what(),
+                 result.run_dir.string());
+  }
 }
 
 }  // namespace

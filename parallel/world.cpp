@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 #include <torch/version.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -70,7 +72,15 @@ World::Nodes World::nodes() const {
   std::vector<char> names(static_cast<size_t>(size()) * MPI_MAX_PROCESSOR_NAME);
   DELREC_MPI_CHECK(MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, names.data(), MPI_MAX_PROCESSOR_NAME,
                                  MPI_CHAR, MPI_COMM_WORLD));
+  const int mine[3] = {local_rank(), static_cast<int>(::getpid()), torch::get_num_threads()};
+  std::vector<int> all(static_cast<size_t>(size()) * 3);
+  DELREC_MPI_CHECK(MPI_Allgather(mine, 3, MPI_INT, all.data(), 3, MPI_INT, MPI_COMM_WORLD));
   Nodes nodes;
+  for (int r = 0; r < size(); ++r) {
+    nodes.local_rank_of_rank.push_back(all[static_cast<size_t>(r) * 3]);
+    nodes.pid_of_rank.push_back(all[static_cast<size_t>(r) * 3 + 1]);
+    nodes.threads_of_rank.push_back(all[static_cast<size_t>(r) * 3 + 2]);
+  }
   std::map<int, int> index_of_lowest;
   for (int r = 0; r < size(); ++r) {
     auto [it, added] = index_of_lowest.emplace(lowest_of_rank[r], static_cast<int>(index_of_lowest.size()));

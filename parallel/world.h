@@ -26,9 +26,14 @@ class World {
 
   // Collective: the node of every world rank, as an index into node_names() (ranks sharing memory share a node,
   // MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)). Nodes are numbered in the order of their lowest rank.
+  // Also where each rank runs, for the record of a job's placement (which node, process and thread count each
+  // rank got: what a job spread over nodes by a launcher is checked by).
   struct Nodes {
     std::vector<int> node_of_rank;        // world rank -> node index
     std::vector<std::string> node_names;  // node index -> host name
+    std::vector<int> local_rank_of_rank{};  // world rank -> local_rank() there
+    std::vector<int> pid_of_rank{};         // world rank -> process id on its node
+    std::vector<int> threads_of_rank{};     // world rank -> LibTorch intra-op threads (OMP_NUM_THREADS)
   };
   Nodes nodes() const;
 

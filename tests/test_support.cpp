@@ -52,6 +52,7 @@ std::string metrics_without_timings(const std::string& jsonl) {
     auto j = nlohmann::json::parse(line);
     j.erase("seconds");
     j.erase("forward_backward_seconds");
+    j.erase("tokens_per_second");
     out += j.dump() + "\n";
   }
   return out;

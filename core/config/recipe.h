@@ -8,6 +8,7 @@
 #include "core/config/backbone_config.h"
 #include "core/config/checkpoint_config.h"
 #include "core/config/data_config.h"
+#include "core/config/logging_config.h"
 #include "core/config/prompt_config.h"
 #include "core/config/schema.h"
 #include "core/config/teacher_config.h"
@@ -39,6 +40,7 @@ struct Recipe {
   Stage2Config stage2;
   EvalConfig eval;
   CheckpointConfig checkpoint;
+  LoggingConfig logging;
   SlurmConfig slurm;
 
   void describe(Schema& s) {
@@ -51,6 +53,7 @@ struct Recipe {
     s.section("stage2", stage2, "stage 2: LoRA fine-tuning with the stage-1 soft prompt frozen");
     s.section("eval", eval, "final evaluation on the test split");
     s.section("checkpoint", checkpoint, "in-stage checkpoints, resume and the job's time budget");
+    s.section("logging", logging, "TensorBoard event files and the HTML run report");
     s.section("slurm", slurm, "sbatch settings for `delrec slurm submit`");
   }
 };

@@ -11,6 +11,8 @@
 //   stage1_no_ta/, stage2_no_ta/    the ablation without TA: stage 1 on RPS alone, then stage 2 on its soft prompt
 //   stage1_no_rps/, stage2_no_rps/  the ablation without RPS
 //   eval/results.json, results.md   the results table (DELRec, each ablation, the teacher)
+//   tensorboard/<step>/             TensorBoard event files of teacher, stage1, stage2, each ablation, eval
+//   report.html                     the run report (delrec report)
 //   recipe.resolved.yaml            the recipe with every default filled in
 #include <filesystem>
 #include <string>
@@ -36,6 +38,9 @@ struct RunLayout {
   std::filesystem::path stage2_without(const std::string& without) const { return root / ("stage2_no_" + without); }
   std::filesystem::path eval() const { return root / "eval"; }
   std::filesystem::path results_json() const { return eval() / "results.json"; }
+  // The event files of one step: "teacher", "eval", or a stage directory's name ("stage1", "stage2_no_ta", ...).
+  std::filesystem::path tensorboard(const std::string& step) const { return root / "tensorboard" / step; }
+  std::filesystem::path report() const { return root / "report.html"; }
 };
 
 }  // namespace delrec::stages

@@ -7,6 +7,7 @@
 #include "core/delrec/prompt_encoder.h"
 #include "core/delrec/scored_task.h"
 #include "core/delrec/soft_prompt.h"
+#include "core/delrec/run_layout.h"
 #include "core/delrec/stages.h"
 #include "core/train/trainer.h"
 #include "core/util/atomic_file.h"
@@ -102,6 +103,8 @@ StageOutcome run_stage1(const StageInputs& in, Backbone& backbone, const fs::pat
                                                                                           : "stage 1 (no RPS)";
   options.metrics_jsonl = dir / "metrics.jsonl";
   options.checkpoint_dir = dir / "checkpoints";
+  if (r.logging.tensorboard) options.tensorboard_dir = RunLayout(dir.parent_path()).tensorboard(dir.filename());
+  options.tensorboard_flush_seconds = r.logging.flush_seconds;
   options.checkpoint = r.checkpoint;
   options.fingerprint = in.fingerprint + " stage1";
   train::Trainer trainer(options, trained, {{"soft_prompt", soft}}, in.groups);

@@ -9,6 +9,7 @@
 #include "core/delrec/losses.h"
 #include "core/delrec/prompt_encoder.h"
 #include "core/delrec/scored_task.h"
+#include "core/delrec/run_layout.h"
 #include "core/delrec/stages.h"
 #include "core/llm/lora.h"
 #include "core/train/trainer.h"
@@ -81,6 +82,8 @@ StageOutcome run_stage2(const StageInputs& in, Backbone& backbone, const torch::
   options.label = label;
   options.metrics_jsonl = dir / "metrics.jsonl";
   options.checkpoint_dir = dir / "checkpoints";
+  if (r.logging.tensorboard) options.tensorboard_dir = RunLayout(dir.parent_path()).tensorboard(dir.filename());
+  options.tensorboard_flush_seconds = r.logging.flush_seconds;
   options.checkpoint = r.checkpoint;
   // The soft prompt is part of what the adapter is trained for: a checkpoint made with another one is refused.
   options.fingerprint = in.fingerprint + " stage2 soft prompt " + (with_soft ? tensor_digest(soft) : "none");

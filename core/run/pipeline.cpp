@@ -9,7 +9,9 @@
 #include "core/delrec/soft_prompt.h"
 #include "core/delrec/stages.h"
 #include "core/run/output_provenance.h"
+#include "core/run/placement.h"
 #include "core/run/teacher_steps.h"
+#include "core/tensorboard/summary_writer.h"
 #include "core/teacher/train.h"
 #include "core/util/error.h"
 
@@ -99,8 +101,9 @@ void teacher_step(const config::Recipe& recipe, const data::Dataset& dataset, pa
     // teacher, so a job killed mid-training trains again instead of using a half-trained one.
     fs::path partial = checkpoint;
     partial += ".partial";
+    const fs::path events = recipe.logging.tensorboard ? stages::RunLayout(recipe).tensorboard("teacher") : fs::path();
     const auto outcome = teacher::train_teacher(dataset, recipe.teacher, uint64_t(recipe.run.seed), partial,
-                                                dir / (recipe.teacher.model + ".metrics.jsonl"));
+                                                dir / (recipe.teacher.model + ".metrics.jsonl"), events);
     fs::rename(partial, checkpoint);
     spdlog::info("teacher: {} trained for {} epochs, best validation NDCG@10 {:.4f}", recipe.teacher.model,
                  outcome.epochs_run, outcome.best_valid_ndcg10);
@@ -201,7 +204,14 @@ void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const
 stages::RunResults evaluation_step(const config::Recipe& recipe, const data::Dataset& dataset,
                                    const teacher::CacheBatch& cache, const parallel::ParallelGroups& groups) {
   stages::RunResults results = stages::evaluate_run(recipe, dataset, cache, groups);
-  if (groups.world->rank() == 0) stages::write_results(results, stages::RunLayout(recipe).eval());
+  const stages::RunLayout layout(recipe);
+  if (groups.world->rank() == 0) {
+    stages::write_results(results, layout.eval());
+    if (recipe.logging.tensorboard) {
+      fs::remove_all(layout.tensorboard("eval"));
+      tensorboard::SummaryWriter(layout.tensorboard("eval"), 0).text("results", 0, stages::results_markdown(results));
+    }
+  }
   groups.world->barrier();
   return results;
 }
@@ -223,7 +233,12 @@ PipelineResult run_pipeline(const config::Recipe& recipe, const parallel::World&
   if (world.rank() == 0) config::write_resolved_recipe(recipe, result.run_dir);
   if (until == Until::kPrepare) return result;
 
-  const auto groups = parallel::make_parallel_groups(world, stages::tensor_parallel_size(recipe));
+  // Where every rank runs goes on record first (logs/placement.json, `delrec slurm status`); then a layout whose TP
+  // groups would span nodes is refused, before any weight is read.
+  const int tp = stages::tensor_parallel_size(recipe);
+  const parallel::World::Nodes nodes = world.nodes();
+  if (world.rank() == 0) record_placement(result.run_dir, nodes, tp);
+  const auto groups = parallel::make_parallel_groups(world, tp, nodes);
   teacher_step(recipe, result.dataset, all);
   if (until == Until::kTeacher) {
     ensure_backbone_with_provenance(recipe, result.dataset, groups);

@@ -8,6 +8,7 @@
 #include "core/config/recipe.h"
 #include "core/delrec/run_layout.h"
 #include "core/run/pipeline.h"
+#include "core/run/placement.h"
 #include "core/run/teacher_steps.h"
 #include "core/teacher/teacher.h"
 #include "core/train/checkpoint_store.h"
@@ -121,11 +122,12 @@ RunStatus read_run_status(const fs::path& run_dir) {
   status.logs_dir = run_dir / "logs";
   if (fs::is_directory(status.logs_dir)) {
     for (const auto& entry : fs::directory_iterator(status.logs_dir))
-      if (entry.is_regular_file()) status.logs.push_back(entry.path());
+      if (entry.is_regular_file() && entry.path() != placement_path(run_dir)) status.logs.push_back(entry.path());
     std::sort(status.logs.begin(), status.logs.end(), [](const fs::path& a, const fs::path& b) {
       return fs::last_write_time(a) < fs::last_write_time(b);
     });
   }
+  status.placement = last_placement(run_dir);
   return status;
 }
 
@@ -181,6 +183,19 @@ std::string format_run_status(const RunStatus& s) {
   }
   if (!s.results_table.empty()) out += "results (eval/results.md):\n" + s.results_table;
   if (!s.results_table.empty() && s.results_table.back() != '\n') out += "\n";
+  if (s.placement) {
+    const auto& p = *s.placement;
+    const auto text = [&](const char* key) {
+      return p.contains(key) && p[key].is_string() ? p[key].get<std::string>() : std::string();
+    };
+    std::string job = text("slurm_job_id").empty() ? std::string("not a Slurm job")
+                                                   : "job " + text("slurm_job_id") +
+                                                         (text("slurm_restart_count").empty()
+                                                              ? std::string()
+                                                              : ", restart " + text("slurm_restart_count"));
+    out += fmt::format("ranks (last start {}, {}, tp {}): {}\n", text("time"), job, p.value("tp", 0),
+                       format_placement(p));
+  }
   if (s.logs.empty()) {
     out += fmt::format("job logs: {} (none yet)\n", s.logs_dir.string());
   } else {
@@ -215,7 +230,8 @@ nlohmann::json run_status_json(const RunStatus& s) {
           {"partial_checkpoints", s.partial_checkpoints},
           {"results_table", s.results_table.empty() ? nlohmann::json() : nlohmann::json(s.results_table)},
           {"logs_dir", s.logs_dir.string()},
-          {"logs", logs}};
+          {"logs", logs},
+          {"placement", s.placement ? *s.placement : nlohmann::json()}};
 }
 
 }  // namespace delrec::run

@@ -9,6 +9,7 @@
 //   checkpoints  <stage dir>/checkpoints/step-NNNNNN/ of that stage, each verified against its manifest
 //   results      eval/results.md when the run is finished
 //   logs         <run>/logs/, where the Slurm job writes slurm-<jobid>.out
+//   placement    <run>/logs/placement.json: the node, process and threads of every rank of the last start
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -51,7 +52,8 @@ struct RunStatus {
   std::vector<std::string> partial_checkpoints;  // leftover step-N.tmp directories of interrupted saves
   std::string results_table;             // eval/results.md, empty when absent
   std::filesystem::path logs_dir;        // <run>/logs
-  std::vector<std::filesystem::path> logs;  // files in logs_dir, oldest first
+  std::vector<std::filesystem::path> logs;  // files in logs_dir, oldest first (placement.json aside)
+  std::optional<nlohmann::json> placement;  // the last start's ranks and their nodes (core/run/placement.h)
 };
 
 // Reads the run directory. Outputs come from <run>/recipe.resolved.yaml when present (teacher model, data.prepared,
@@ -67,7 +69,7 @@ std::string format_run_status(const RunStatus& status);
 // The same as one JSON object: {"run_dir", "finished", "current", "steps": [{"name", "output", "done"}],
 // (each step also has "provenance": {"recipe", "inputs"} or null), "metrics", "metrics_file", "checkpoint_dir",
 // "checkpoints": [{"step", "dir", "latest", "intact", "problem"}], "partial_checkpoints", "results_table",
-// "logs_dir", "logs"}.
+// "logs_dir", "logs", "placement"} (the last start of placement.json, or null).
 nlohmann::json run_status_json(const RunStatus& status);
 
 }  // namespace delrec::run

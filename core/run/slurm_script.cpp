@@ -9,6 +9,8 @@
 #include "core/config/embedded_files.h"
 #include "core/run/exit_codes.h"
 #include "core/util/error.h"
+#include "parallel/layout.h"
+#include "parallel/parallel_groups.h"
 
 namespace fs = std::filesystem;
 
@@ -67,7 +69,7 @@ std::string sbatch_lines(const config::Recipe& recipe, const fs::path& run_dir) 
   std::vector<std::string> opts = {
       "--job-name=" + checked_option("run.name", recipe.run.name),
       fmt::format("--nodes={}", s.nodes),
-      fmt::format("--ntasks-per-node={}", std::max<int64_t>(1, s.gpus_per_node)),
+      fmt::format("--ntasks-per-node={}", s.tasks_per_node()),
       fmt::format("--cpus-per-task={}", s.cpus_per_task),
       "--time=" + s.time,
       "--requeue",
@@ -90,6 +92,13 @@ std::string sbatch_lines(const config::Recipe& recipe, const fs::path& run_dir) 
   std::string out;
   for (const auto& o : opts) out += (out.empty() ? "" : "\n") + std::string("#SBATCH ") + o;
   return out;
+}
+
+// The names the script exports for the ranks: OMP_NUM_THREADS, NCCL_DEBUG and each slurm.env entry's.
+std::vector<std::string> exported_names(const config::Recipe& recipe) {
+  std::vector<std::string> names = {"OMP_NUM_THREADS", "NCCL_DEBUG"};
+  for (const auto& entry : recipe.slurm.env) names.push_back(entry.substr(0, entry.find('=')));
+  return names;
 }
 
 std::string env_lines(const config::Recipe& recipe) {
@@ -119,13 +128,42 @@ std::string launch_line(const config::Recipe& recipe, const SlurmSubmission& sub
   const std::string& mpi = recipe.slurm.srun_mpi;
   if (!std::regex_match(mpi, kMpiPlugin))
     throw UsageError(fmt::format("slurm.srun_mpi: '{}' is not an MPI plugin name (see `srun --mpi=list`)", mpi));
-  std::string launcher = uses_srun(recipe) ? "srun --kill-on-bad-exit=1 --cpu-bind=none" +
-                                                 (mpi.empty() ? std::string() : " --mpi=" + mpi)
-                                           : "mpirun --bind-to none";
+  // srun hands the whole environment to every rank on every node. mpirun hands on only what -x names to the ranks
+  // it starts on other nodes: the names the script exports go with them explicitly.
+  std::string launcher = "srun --kill-on-bad-exit=1 --cpu-bind=none" + (mpi.empty() ? std::string() : " --mpi=" + mpi);
+  if (!uses_srun(recipe)) {
+    launcher = "mpirun --bind-to none";
+    for (const auto& name : exported_names(recipe)) launcher += " -x " + name;
+  }
   std::string line = launcher + " " + shell_quote(fs::absolute(sub.delrec_binary).string()) + " run " +
                      shell_quote(fs::absolute(sub.recipe_path).string());
   for (const auto& o : sub.overrides) line += " " + shell_quote(o);
   return line;
+}
+
+// The layout the job's ranks will have: nodes x ranks per node, placed node by node (sbatch's default block
+// distribution: ranks 0..R-1 on the first node), must divide by the TP size with every TP group inside one node.
+// Checked here so that a layout that cannot run is refused before the job waits in the queue; the job checks the
+// placement it really got again before reading any weight (parallel::check_tp_groups_within_nodes).
+void check_layout(const config::Recipe& recipe) {
+  const auto& s = recipe.slurm;
+  if (s.ranks_per_node > 0 && s.gpus_per_node > 0 && s.ranks_per_node != s.gpus_per_node)
+    throw UsageError(fmt::format("slurm.ranks_per_node: {} ranks on nodes of {} GPUs; delrec runs one rank per GPU, "
+                                 "so leave ranks_per_node at 0 (or set slurm.gpus_per_node: 0 for a CPU-only job)",
+                                 s.ranks_per_node, s.gpus_per_node));
+  const int per_node = static_cast<int>(s.tasks_per_node()), nodes = static_cast<int>(s.nodes);
+  const int tp = recipe.backbone.tp > 0 ? static_cast<int>(recipe.backbone.tp) : 1;
+  const std::string shape = fmt::format("slurm.nodes {} x {} ranks per node (slurm.{})", nodes, per_node,
+                                        s.ranks_per_node > 0 ? "ranks_per_node" : "gpus_per_node");
+  try {
+    const parallel::Layout layout = parallel::Layout::from_tp(nodes * per_node, 0, tp);
+    parallel::World::Nodes placement;
+    for (int node = 0; node < nodes; ++node) placement.node_names.push_back(fmt::format("node {}", node + 1));
+    for (int rank = 0; rank < nodes * per_node; ++rank) placement.node_of_rank.push_back(rank / per_node);
+    parallel::check_tp_groups_within_nodes(layout, placement);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("backbone.tp {} does not fit the job's {}: {}", tp, shape, e.what()));
+  }
 }
 
 }  // namespace
@@ -140,6 +178,7 @@ std::string shell_quote(const std::string& text) {
 }
 
 std::string render_sbatch(const config::Recipe& recipe, const SlurmSubmission& sub) {
+  check_layout(recipe);
   const auto& requeue = recipe.checkpoint.requeue_signals;
   if (std::find(requeue.begin(), requeue.end(), "SIG" + recipe.slurm.signal) == requeue.end())
     throw UsageError(fmt::format("slurm.signal: SIG{0} is not in checkpoint.requeue_signals [{1}], so the ranks would "

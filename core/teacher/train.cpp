@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "core/tensorboard/summary_writer.h"
 #include "core/teacher/evaluate.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
@@ -136,7 +137,8 @@ double TeacherTrainer::train_epoch(const std::function<void(int64_t, int64_t, do
 }
 
 TrainOutcome train_teacher(const data::Dataset& dataset, const config::TeacherConfig& config, uint64_t seed,
-                           const std::filesystem::path& checkpoint, const std::filesystem::path& metrics_jsonl) {
+                           const std::filesystem::path& checkpoint, const std::filesystem::path& metrics_jsonl,
+                           const std::filesystem::path& tensorboard_dir) {
   torch::manual_seed(seed);
   Teacher teacher(config, {dataset.name, dataset.fingerprint, dataset.num_items(), 0, 0});
   TeacherTrainer trainer(teacher, dataset, seed);
@@ -147,6 +149,11 @@ TrainOutcome train_teacher(const data::Dataset& dataset, const config::TeacherCo
   Progress progress("train " + config.model, config.epochs * steps);
   TrainOutcome outcome;
   std::string jsonl;
+  std::unique_ptr<tensorboard::SummaryWriter> events;
+  if (!tensorboard_dir.empty()) {
+    std::filesystem::remove_all(tensorboard_dir);
+    events = std::make_unique<tensorboard::SummaryWriter>(tensorboard_dir, /*flush_seconds=*/0);
+  }
   double train_seconds = 0;
   int64_t bad_validations = 0;
   for (int64_t epoch = 1; epoch <= config.epochs; ++epoch) {
@@ -181,6 +188,7 @@ TrainOutcome train_teacher(const data::Dataset& dataset, const config::TeacherCo
     }
     jsonl += record.dump() + "\n";
     write_file_atomically(metrics_jsonl, jsonl);
+    if (events) events->metrics(record, epoch);
     if (config.patience > 0 && bad_validations >= config.patience) {
       progress.finish();
       spdlog::info("teacher: no better validation NDCG@10 in {} validations; stopping after epoch {}",

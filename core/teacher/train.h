@@ -55,7 +55,10 @@ struct TrainOutcome {
 // The whole loop: seeds torch, trains for up to config.epochs, validates every eval_every epochs (and after the
 // last), saves the checkpoint with the best validation NDCG@10 atomically to `checkpoint`, stops after `patience`
 // validations without improvement, and rewrites `metrics_jsonl` (one JSON object per epoch) after every epoch.
+// With `tensorboard_dir`, each epoch's numbers also go there as TensorBoard scalars at step = epoch (the folder is
+// emptied first: the teacher always trains from the start).
 TrainOutcome train_teacher(const data::Dataset& dataset, const config::TeacherConfig& config, uint64_t seed,
-                           const std::filesystem::path& checkpoint, const std::filesystem::path& metrics_jsonl);
+                           const std::filesystem::path& checkpoint, const std::filesystem::path& metrics_jsonl,
+                           const std::filesystem::path& tensorboard_dir = {});
 
 }  // namespace delrec::teacher

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/run/exit_codes.h"
+#include "core/tensorboard/summary_writer.h"
 #include "core/train/lion.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/stop_request.h"
@@ -213,13 +214,18 @@ void Trainer::log(const StepRecord& r, const nlohmann::json& extra) {
   nlohmann::json j = {{"stage", options_.label}, {"step", r.step},          {"loss", r.loss},
                       {"lr", r.lr},              {"grad_norm", r.grad_norm}, {"tokens", r.tokens},
                       {"seconds", r.seconds},    {"forward_backward_seconds", r.forward_backward_seconds}};
+  if (r.seconds > 0) j["tokens_per_second"] = static_cast<double>(r.tokens) / r.seconds;
   for (const auto& [name, value] : r.losses) j["loss_" + name] = value;
-  if (r.weights.size() > 1) j["weights"] = r.weights;
+  // The weights of the tasks trained this step, in task order (a step of an alternating schedule has one).
+  if (r.weights.size() > 1)
+    for (size_t i = 0, t = 0; t < tasks_.size(); ++t)
+      if (r.losses.count(tasks_[t].name) && i < r.weights.size()) j["weight_" + tasks_[t].name] = r.weights[i++];
   for (const auto& [k, v] : extra.items()) j[k] = v;
   if (!options_.metrics_jsonl.empty()) {
     std::ofstream out(options_.metrics_jsonl, std::ios::app);
     out << j.dump() << "\n";
   }
+  if (tensorboard_) tensorboard_->metrics(j, r.step);
 }
 
 Trainer::Boundary Trainer::agree_at_boundary(double seconds_since_save) {
@@ -242,9 +248,14 @@ void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
   const auto& c = options_.checkpoint;
   if (store_ && resume()) {
     spdlog::info("{}: resumed at step {} of {}", options_.label, steps_done_, o.steps);
-  } else if (lead && !options_.metrics_jsonl.empty()) {
-    std::filesystem::remove(options_.metrics_jsonl);  // a fresh start: no lines of an earlier attempt
+  } else if (lead) {
+    // A fresh start: no lines or events of an earlier attempt.
+    if (!options_.metrics_jsonl.empty()) std::filesystem::remove(options_.metrics_jsonl);
+    if (!options_.tensorboard_dir.empty()) std::filesystem::remove_all(options_.tensorboard_dir);
   }
+  if (lead && !options_.tensorboard_dir.empty())
+    tensorboard_ = std::make_unique<tensorboard::SummaryWriter>(options_.tensorboard_dir,
+                                                                options_.tensorboard_flush_seconds);
   Progress progress(options_.label, o.steps);
   double seconds = 0;
   int64_t tokens = 0, steps_here = 0;
@@ -291,6 +302,7 @@ void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
     }
   }
   finish_pending_save();  // the last checkpoint is published before the stage goes on
+  tensorboard_.reset();    // flushed and closed
   if (lead && progress.interactive()) progress.finish();
   if (o.keep == "best_valid") {
     DELREC_CHECK(best_step_ >= 0, "{}: train.keep is best_valid but no validation ran", options_.label);

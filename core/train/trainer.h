@@ -15,7 +15,8 @@
 // So the update is the same for any DP size given the same global batch (up to float summation order), and the
 // run is deterministic given the seed and the layout. Per step it records the losses, norm, weights, tokens and
 // the time spent inside forward/backward; every log_every steps a JSON line goes to the metrics file and a log
-// line (or the progress bar on a terminal) shows loss, tokens/s and the ETA.
+// line (or the progress bar on a terminal) shows loss, tokens/s and the ETA; rank 0 also writes the line's numbers as
+// TensorBoard scalars (core/tensorboard/), flushed before every checkpoint.
 //
 // Checkpoints (trainer_checkpoint.cpp, docs/resilience.md) hold only the trainable state: each TP rank's slices of
 // the trainable tensors and their optimizer state, every rank's RNG state, the step and each task's data position,
@@ -41,6 +42,10 @@
 #include "parallel/data_parallel.h"
 #include "parallel/parallel_groups.h"
 
+namespace delrec::tensorboard {
+class SummaryWriter;
+}
+
 namespace delrec::train {
 
 struct Task {
@@ -61,6 +66,8 @@ struct TrainerOptions {
   uint64_t seed = 0;               // data order
   std::string label = "train";     // progress bar and log prefix
   std::filesystem::path metrics_jsonl;  // appended by world rank 0; empty = none
+  std::filesystem::path tensorboard_dir;  // the same lines as TensorBoard scalars, by world rank 0; empty = none
+  double tensorboard_flush_seconds = 30;
   std::filesystem::path checkpoint_dir; // empty = no checkpoints
   config::CheckpointConfig checkpoint;
   std::string fingerprint;              // what the state belongs to; a checkpoint with another one is refused
@@ -126,6 +133,7 @@ class Trainer {
   std::vector<torch::Tensor> parameters_, sharded_, replicated_;
   std::vector<double> sharded_weights_;  // 1 / holders
   std::unique_ptr<CheckpointStore> store_;
+  std::unique_ptr<tensorboard::SummaryWriter> tensorboard_;  // world rank 0, during run()
   parallel::ParallelGroups groups_;
   std::unique_ptr<parallel::DataParallelGradients> dp_grads_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;

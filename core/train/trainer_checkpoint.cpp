@@ -19,6 +19,8 @@
 #include "core/llm/safetensors.h"
 #include "core/train/optimizer_state.h"
 #include "core/train/trainer.h"
+
+#include "core/tensorboard/summary_writer.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/json_input.h"
@@ -115,6 +117,7 @@ void all_or_none(parallel::Communicator& comm, const std::string& what, const st
 void Trainer::save_checkpoint() {
   DELREC_CHECK(store_ != nullptr, "internal: checkpoints are off for {}", options_.label);
   finish_pending_save();
+  if (tensorboard_) tensorboard_->flush();  // every event of the steps this checkpoint covers is on disk
   const int tp = groups_.tp->size(), tp_rank = groups_.tp->rank();
   const int world = groups_.world->size(), rank = groups_.world->rank();
   const bool async = options_.checkpoint.async_save;
@@ -286,6 +289,8 @@ bool Trainer::resume() {
                    dropped, options_.metrics_jsonl.string());
     write_file_atomically(options_.metrics_jsonl, kept);
   }
+  if (rank == 0 && !options_.tensorboard_dir.empty())
+    tensorboard::keep_steps_up_to(options_.tensorboard_dir, steps_done_);  // and the TensorBoard events with them
   groups_.world->barrier();
   return true;
 }

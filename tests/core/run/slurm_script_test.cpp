@@ -148,7 +148,11 @@ TEST(SlurmScript, LauncherDecidesWhereTheTimeLimitSignalGoes) {
   // mpirun's ranks are not a job step: the signal must go to the batch shell, which passes it on.
   std::string mpirun = render_sbatch(recipe_with({"slurm.launcher=mpirun"}), submission(dir.path()));
   EXPECT_NE(mpirun.find("#SBATCH --signal=B:USR1@300\n"), std::string::npos) << mpirun;
-  EXPECT_NE(mpirun.find("\nmpirun --bind-to none '"), std::string::npos) << mpirun;
+  // mpirun hands only what -x names to ranks on other nodes: every name the script exports goes along.
+  EXPECT_NE(mpirun.find("\nmpirun --bind-to none -x OMP_NUM_THREADS -x NCCL_DEBUG '"), std::string::npos) << mpirun;
+  std::string with_env = render_sbatch(recipe_with({"slurm.launcher=mpirun", "slurm.env=[NCCL_SOCKET_IFNAME=ib0]"}),
+                                       submission(dir.path()));
+  EXPECT_NE(with_env.find("-x NCCL_DEBUG -x NCCL_SOCKET_IFNAME '"), std::string::npos) << with_env;
   const std::string hostile = test::error_message<UsageError>(
       [&] { render_sbatch(recipe_with({"slurm.srun_mpi=pmix;reboot"}), submission(dir.path())); });
   EXPECT_NE(hostile.find("slurm.srun_mpi"), std::string::npos) << hostile;
@@ -203,6 +207,39 @@ TEST(SlurmScript, RequeuesAfterTheTimeLimitSignalButNotAfterSlurmsTerm) {
   EXPECT_EQ(run_with_signal("USR1"), kExitRequeue);
   EXPECT_EQ(read_file(dir / "saved"), "saved\nsaved\n");
   EXPECT_EQ(read_file(dir / "requeue"), "requeue 42\n");
+}
+
+// Ranks are placed node by node (ranks 0..R-1 on the first node): a TP group must fit inside one node's ranks, and
+// a layout where it cannot is refused before anything is submitted, naming the ranks and nodes it would span.
+TEST(SlurmScript, LayoutsWhoseTensorParallelGroupsSpanNodesAreRefused) {
+  test::TempDir dir;
+  const std::string cpu = render_sbatch(
+      recipe_with({"slurm.nodes=2", "slurm.gpus_per_node=0", "slurm.ranks_per_node=2", "backbone.tp=2"}),
+      submission(dir.path()));
+  EXPECT_NE(cpu.find("#SBATCH --ntasks-per-node=2\n"), std::string::npos) << cpu;
+  EXPECT_EQ(cpu.find("--gpus-per-node"), std::string::npos) << cpu;
+  const std::string gpu = render_sbatch(recipe_with({"slurm.nodes=4", "slurm.gpus_per_node=8", "backbone.tp=8"}),
+                                        submission(dir.path()));
+  EXPECT_NE(gpu.find("#SBATCH --ntasks-per-node=8\n"), std::string::npos) << gpu;
+
+  const auto refusal = [&](const std::vector<std::string>& overrides) {
+    return test::error_message<UsageError>([&] { render_sbatch(recipe_with(overrides), submission(dir.path())); });
+  };
+  const std::string one_per_node =
+      refusal({"slurm.nodes=2", "slurm.gpus_per_node=0", "slurm.ranks_per_node=1", "backbone.tp=2"});
+  EXPECT_NE(one_per_node.find("backbone.tp 2 does not fit the job's slurm.nodes 2 x 1 ranks per node"),
+            std::string::npos) << one_per_node;
+  EXPECT_NE(one_per_node.find("spans 2 nodes: ranks 0 on node 1; ranks 1 on node 2"), std::string::npos)
+      << one_per_node;
+  // 3 ranks per node and tp 2: the second group holds rank 2 (node 1) and rank 3 (node 2).
+  const std::string uneven = refusal({"slurm.nodes=2", "slurm.gpus_per_node=3", "backbone.tp=2"});
+  EXPECT_NE(uneven.find("tensor-parallel group 1 (tp 2) spans 2 nodes: ranks 2 on node 1; ranks 3 on node 2"),
+            std::string::npos) << uneven;
+  const std::string indivisible = refusal({"slurm.nodes=1", "slurm.gpus_per_node=6", "backbone.tp=4"});
+  EXPECT_NE(indivisible.find("is not divisible by tp(4)"), std::string::npos) << indivisible;
+  // On GPU nodes delrec runs one rank per GPU: another count is a mistake, not a layout.
+  const std::string mismatch = refusal({"slurm.gpus_per_node=8", "slurm.ranks_per_node=4"});
+  EXPECT_NE(mismatch.find("slurm.ranks_per_node: 4 ranks on nodes of 8 GPUs"), std::string::npos) << mismatch;
 }
 
 }  // namespace
