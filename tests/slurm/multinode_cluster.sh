@@ -51,22 +51,9 @@ skip() {
   exit 77
 }
 
-pid_of() { [[ -s $1 ]] && cat "$1"; }
-
-# SIGTERM, up to 5 s to exit, then SIGKILL; by the pid in pid file $1, which is removed.
-stop_pidfile() {
-  local pid
-  pid=$(pid_of "$1" || true)
-  if [[ -n $pid ]]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$1"
-}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=cluster_common.sh
+source "$here/cluster_common.sh"
 
 stop() {
   local f ns pid link
@@ -84,15 +71,6 @@ stop() {
   # A veth left by a start that failed before moving its peer into a namespace, then the bridge.
   for link in $(ip -o link show 2>/dev/null | awk -F': ' '{sub(/@.*/, "", $2); print $2}'); do
     if [[ $link == "$tag"v* || $link == "$tag" ]]; then ip link del "$link" 2>/dev/null || true; fi
-  done
-}
-
-# A port in 20000-59999 that nothing listens on (bash's /dev/tcp connects only when something does).
-free_port() {
-  local port
-  while true; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
 
@@ -133,14 +111,7 @@ start() {
     ip -n "$(netns_of "$i")" route add default via "$net.254"
   done
 
-  rm -rf "$dir"/{munge,state,spool} "$dir"/*.log
-  mkdir -p "$dir"/{munge,state,spool}
-  chmod 700 "$dir/munge"
-  # munge: a fresh key, its socket in DIR (a path socket reaches across network namespaces).
-  dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
-  chmod 400 "$dir/munge/munge.key"
-  munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
-    --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge/munged.seed"
+  start_munge
 
   local host cpus mem ctld_port slurmd_port node_lines="" names
   host=$(hostname -s)  # slurmctld runs only where SlurmctldHost names this host
@@ -161,41 +132,16 @@ start() {
   ((nodes > 1)) || names=dnode1
   cat >"$dir/slurm.conf" <<EOF
 # Multi-node test cluster written by tests/slurm/multinode_cluster.sh; nodes are network namespaces.
-ClusterName=delrectest
 SlurmctldHost=$host($net.254)
 SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-# cred_expire also delays a requeued job's restart (default 120 s); short here so the tests run quickly.
-AuthInfo=socket=$dir/munge/munge.socket,cred_expire=10
-CredType=cred/munge
-StateSaveLocation=$dir/state
-SlurmctldPidFile=$dir/slurmctld.pid
-SlurmctldLogFile=$dir/slurmctld.log
 # slurmd replaces %n with its node name (here: the hostname of its UTS namespace).
 SlurmdSpoolDir=$dir/spool/%n
 SlurmdPidFile=$dir/slurmd.%n.pid
 SlurmdLogFile=$dir/slurmd.%n.log
 # The nodes share /tmp, the default TmpFS, where mpi/pmix makes the same directory for a step on every node.
 TmpFS=$dir/spool/%n
-SlurmctldDebug=info
-SlurmdDebug=info
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-MpiDefault=none
-ReturnToService=2
-JobRequeue=1
-# A job step gets KillWait seconds between SIGTERM and SIGKILL when it is requeued, preempted or cancelled.
-KillWait=30
-SchedulerType=sched/backfill
-SchedulerParameters=sched_interval=2
+$(common_slurm_conf)
 # A job in a partition of higher PriorityTier preempts (requeues) jobs in lower ones.
 PreemptType=preempt/partition_prio
 PreemptMode=REQUEUE

@@ -11,9 +11,10 @@
 #     and resumes; its outputs are the reference's, byte for byte, and its losses equal the reference's (1e-5);
 #     `delrec slurm status` shows which node each rank ran on; the environment reached the ranks of both nodes;
 #  4. mpirun: the ranks of one node killed with SIGKILL mid-stage: the job ends (no rank left waiting) within
-#     60 s; a resubmission resumes from the last complete checkpoint and ends with the reference's outputs;
+#     60 s; a resubmission resumes from the last complete checkpoint and ends with the reference's outputs; the
+#     environment reached the ranks of both nodes (mpirun -x);
 #  5. TCP is the only transport between the nodes: the same job with Open MPI's TCP transport left out cannot
-#     start its ranks' communication (no shared memory reaches across nodes).
+#     start its ranks' communication (no shared memory reaches across nodes), with srun and with mpirun.
 #
 #   tests/slurm/multinode_test.sh [DELREC_BINARY]      (default: build/launcher/delrec)
 #
@@ -22,42 +23,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-delrec=$(realpath "${1:-$repo/build/launcher/delrec}")
-[[ -x $delrec ]] || { echo "FAIL: $delrec is not an executable (build the delrec target)" >&2; exit 1; }
-python=${DELREC_PYTHON:-python3}
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/delrec-slurm-multinode.XXXXXX")
-cluster=$work/cluster
-ok=0
-finish() {
-  "$here/multinode_cluster.sh" stop "$cluster" || true
-  if ((ok)) && [[ ${KEEP:-0} != 1 ]]; then
-    rm -rf "$work"
-  else
-    echo "work directory kept: $work (cluster logs in $cluster)" >&2
-  fi
-}
-fail() {
-  echo "FAIL: $*" >&2
-  for log in "$work"/*/logs/*.out "$cluster"/slurmctld.log; do
-    [[ -f $log ]] && { echo "--- $log" >&2; tail -n 40 "$log" >&2; }
-  done
-  exit 1
-}
-started=$SECONDS
-elapsed() { echo "$((SECONDS - started)) s"; }
-
-set +e
-"$here/multinode_cluster.sh" start "$cluster" 2
-rc=$?
-set -e
-if ((rc == 77)); then
-  rm -rf "$work"
-  exit 77
-fi
-((rc == 0)) || { finish; exit "$rc"; }
-trap finish EXIT
-export SLURM_CONF=$cluster/slurm.conf
+DELREC_BINARY=${1:-}
+# shellcheck source=job_test_common.sh
+source "$here/job_test_common.sh"
+start_test_cluster multinode "$here/multinode_cluster.sh" 2
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # The nodes' network, as a site would name its interconnect (docs/slurm.md): Open MPI's TCP traffic between the
 # ranks and its out-of-band channel use that network only. It reaches the ranks through slurm.env.
@@ -74,7 +43,7 @@ overrides=(data.synthetic.users=60 data.num_candidates=10 teacher.epochs=2 teach
            stage2.train.eval_every=1000 stage2.train.eval_examples=2 eval.ablations=none eval.max_users=8
            checkpoint.every_steps=4 backbone.tp=2 logging.report=false)
 slurm_keys=(slurm.nodes=2 slurm.gpus_per_node=0 slurm.ranks_per_node=2 slurm.cpus_per_task=1 slurm.time=00:15:00
-            "slurm.env=[OMPI_MCA_btl_tcp_if_include=$net, OMPI_MCA_oob_tcp_if_include=$net, DELREC_TEST_MARK=on]")
+            "slurm.env=[OMPI_MCA_btl_tcp_if_include=$net, OMPI_MCA_oob_tcp_if_include=$net]")
 
 # The outputs that must be the reference's, byte for byte, and the losses that must equal its (1e-5).
 same_as_reference() {  # same_as_reference RUN_DIR
@@ -102,6 +71,22 @@ for stage in ("stage1", "stage2"):
 EOF
 }
 
+# The last start's placement record, through `delrec slurm status --json`: job JOB's ranks 0,1 on dnode1 and 2,3
+# on dnode2, local ranks 0,1,0,1, one thread each: OMP_NUM_THREADS=1 (slurm.cpus_per_task; torch's default here
+# is the 2 cores) reached the ranks of both nodes.
+placed_by_node() {  # placed_by_node RUN_DIR JOB
+  "$delrec" slurm status "$1" --json >"$work/status.json" || fail "delrec slurm status --json $1 failed"
+  "$python" - "$work/status.json" "$2" <<'EOF' || fail "the placement record of job $2 is wrong"
+import json, sys
+p = json.load(open(sys.argv[1]))["placement"]
+assert p["slurm_job_id"] == sys.argv[2], p
+ranks = p["ranks"]
+assert [r["node"] for r in ranks] == ["dnode1", "dnode1", "dnode2", "dnode2"], ranks
+assert [r["local_rank"] for r in ranks] == [0, 1, 0, 1], ranks
+assert all(r["threads"] == 1 for r in ranks), ranks
+EOF
+}
+
 submit() {  # submit RUN_DIR [more overrides...]: prints the job id
   local run=$1 out
   shift
@@ -110,17 +95,6 @@ submit() {  # submit RUN_DIR [more overrides...]: prints the job id
   [[ $out =~ ^[0-9]+$ ]] || fail "sbatch printed '$out', not a job id"
   echo "$out"
 }
-job_field() { scontrol show job "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
-wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
-  local limit=$1 what=$2
-  shift 2
-  for _ in $(seq $((limit * 4))); do
-    "$@" && return 0
-    sleep 0.25
-  done
-  fail "$what did not happen within $limit s"
-}
-ended() { [[ $(job_field "$1" JobState) =~ ^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY)$ ]]; }
 logged_steps() { [[ -s $1 ]] && (($(wc -l <"$1") >= $2)); }
 cd "$work"
 
@@ -144,15 +118,16 @@ grep -q "tensor-parallel group 0 (tp 2) spans 2 nodes: ranks 0 on dnode1; ranks 
 for out in teacher stage1 stage2; do
   [[ ! -e $work/cyclic/$out ]] || fail "the refused job wrote $work/cyclic/$out (it must stop before any weight)"
 done
-"$delrec" slurm status "$work/cyclic" | grep -q "ranks 0,2 on dnode1; ranks 1,3 on dnode2" ||
-  fail "delrec slurm status does not show the cyclic placement"
+status=$("$delrec" slurm status "$work/cyclic") || fail "delrec slurm status failed on the refused job's run"
+grep -q "ranks 0,2 on dnode1; ranks 1,3 on dnode2" <<<"$status" ||
+  { echo "$status" >&2; fail "delrec slurm status does not show the cyclic placement"; }
 echo "refused at submit and, placed cyclically, in the job ($(elapsed))"
 
 echo "== 3. srun: requeued mid-stage-2 on both nodes ($(elapsed))"
 job=$(submit srun)
 wait_for 240 "stage 2 of job $job logging its 6th step" logged_steps "$work/srun/stage2/metrics.jsonl" 6
 scontrol requeue "$job"
-wait_for 30 "Restarts=1 of job $job" test "$(job_field "$job" Restarts)" == 1
+wait_for 30 "Restarts=1 of job $job" restarted "$job" 1
 wait_for 300 "the requeued job $job ending" ended "$job"
 [[ $(job_field "$job" JobState) == COMPLETED ]] || fail "job $job ended $(job_field "$job" JobState)"
 log=$work/srun/logs/slurm-$job.out
@@ -163,14 +138,7 @@ same_as_reference "$work/srun"
 status=$("$delrec" slurm status "$work/srun")
 grep -q "^ranks (last start .*job $job, restart 1, tp 2): ranks 0,1 on dnode1; ranks 2,3 on dnode2$" <<<"$status" ||
   { echo "$status" >&2; fail "delrec slurm status does not show ranks 0,1 on dnode1 and 2,3 on dnode2"; }
-"$delrec" slurm status "$work/srun" --json | "$python" -c '
-import json, sys
-p = json.load(sys.stdin)["placement"]
-ranks = p["ranks"]
-assert [r["node"] for r in ranks] == ["dnode1", "dnode1", "dnode2", "dnode2"], ranks
-assert [r["local_rank"] for r in ranks] == [0, 1, 0, 1], ranks
-assert all(r["threads"] == 1 for r in ranks), ranks  # OMP_NUM_THREADS=1 (slurm.cpus_per_task) on both nodes
-' || fail "the placement record of job $job is wrong"
+placed_by_node "$work/srun" "$job"
 echo "job $job: requeued, resumed on both nodes, outputs equal the single-node run's ($(elapsed))"
 
 echo "== 4. mpirun: the ranks of one node killed with SIGKILL ($(elapsed))"
@@ -183,7 +151,7 @@ p = json.load(open(sys.argv[1]))["starts"][-1]
 print(" ".join(str(r["pid"]) for r in p["ranks"] if r["node"] == "dnode2"))' "$work/mpirun/logs/placement.json")
 node2=$(ip netns list | awk '{print $1}' | grep -- '-dnode2$')
 for pid in $pids; do
-  ip netns pids "$node2" | grep -qx "$pid" || fail "rank pid $pid is not a process of $node2"
+  grep -qx "$pid" <<<"$(ip netns pids "$node2")" || fail "rank pid $pid is not a process of $node2"
 done
 killed_at=$SECONDS
 kill -KILL $pids
@@ -197,14 +165,17 @@ wait_for 300 "the resubmitted job $job ending" ended "$job"
 grep -Eq "stage 2: resumed at step [0-9]+ of 40" "$work/mpirun/logs/slurm-$job.out" ||
   fail "the resubmitted job did not resume stage 2 from its last checkpoint"
 same_as_reference "$work/mpirun"
+placed_by_node "$work/mpirun" "$job"  # mpirun -x carried OMP_NUM_THREADS to dnode2
 echo "job $job: resumed after the kill, outputs equal the single-node run's ($(elapsed))"
 
 echo "== 5. no transport but TCP reaches across the nodes ($(elapsed))"
-job=$(submit notcp "slurm.env=['OMPI_MCA_btl=self,vader', 'OMPI_MCA_oob_tcp_if_include=$net']")
-wait_for 60 "the job without TCP ending" ended "$job"
-[[ $(job_field "$job" JobState) == FAILED ]] || fail "job $job without TCP ended $(job_field "$job" JobState)"
-grep -q "unable to reach each other" "$work/notcp/logs/slurm-$job.out" ||
-  fail "job $job without TCP did not fail for want of a transport between the nodes"
-
+for launcher in srun mpirun; do
+  job=$(submit "notcp-$launcher" "slurm.launcher=$launcher" \
+    "slurm.env=['OMPI_MCA_btl=self,vader', 'OMPI_MCA_oob_tcp_if_include=$net']")
+  wait_for 60 "the $launcher job without TCP ending" ended "$job"
+  [[ $(job_field "$job" JobState) == FAILED ]] || fail "job $job without TCP ended $(job_field "$job" JobState)"
+  grep -q "unable to reach each other" "$work/notcp-$launcher/logs/slurm-$job.out" ||
+    fail "$launcher job $job without TCP did not fail for want of a transport between the nodes"
+done
 echo "PASS: 2-node jobs through srun and mpirun match the single-node run ($(elapsed))"
-ok=1
+test_passed=1

@@ -12,41 +12,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-delrec=$(realpath "${1:-$repo/build/launcher/delrec}")
-[[ -x $delrec ]] || { echo "FAIL: $delrec is not an executable (build the delrec target)" >&2; exit 1; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/delrec-slurm-requeue.XXXXXX")
-cluster=$work/cluster
-ok=0
-finish() {
-  "$here/slurm_cluster.sh" stop "$cluster" || true
-  if ((ok)) && [[ ${KEEP:-0} != 1 ]]; then
-    rm -rf "$work"
-  else
-    echo "work directory kept: $work (cluster logs in $cluster)" >&2
-  fi
-}
-fail() {
-  echo "FAIL: $*" >&2
-  for log in "$work"/slurm/logs/*.out "$cluster"/slurmctld.log; do
-    [[ -f $log ]] && { echo "--- $log" >&2; tail -n 40 "$log" >&2; }
-  done
-  exit 1
-}
-started=$SECONDS
-elapsed() { echo "$((SECONDS - started)) s"; }
-
-set +e
-"$here/slurm_cluster.sh" start "$cluster"
-rc=$?
-set -e
-if ((rc == 77)); then
-  rm -rf "$work"
-  exit 77
-fi
-((rc == 0)) || { finish; exit "$rc"; }
-trap finish EXIT
-export SLURM_CONF=$cluster/slurm.conf
+DELREC_BINARY=${1:-}
+# shellcheck source=job_test_common.sh
+source "$here/job_test_common.sh"
+start_test_cluster requeue "$here/slurm_cluster.sh"
 
 # The quickstart, shrunk to minutes on two cores: fewer users, candidates and examples per step; stage 2 logs
 # every one of its 200 steps (about 10 s on one thread) so that the job is caught mid-stage. One CPU rank with one
@@ -71,17 +40,6 @@ job=$("$delrec" slurm submit recipe.yaml "${overrides[@]}" run.out_dir=slurm 2>"
 [[ $job =~ ^[0-9]+$ ]] || fail "sbatch printed '$job', not a job id"
 echo "job $job: $work/slurm/slurm/job.sbatch"
 
-job_field() { scontrol show job "$job" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
-wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
-  local limit=$1 what=$2
-  shift 2
-  for _ in $(seq $((limit * 2))); do
-    "$@" && return 0
-    sleep 0.5
-  done
-  fail "$what did not happen within $limit s (job state $(job_field JobState))"
-}
-
 metrics=$work/slurm/stage2/metrics.jsonl
 stage2_running() { [[ -s $metrics ]] && (($(wc -l <"$metrics") >= 3)); }
 wait_for 240 "stage 2 logging its third step" stage2_running
@@ -91,12 +49,10 @@ grep -Eq "^in progress \(or next to run\): stage 2, last logged step [0-9]+" "$w
 echo "== $(grep "^in progress" "$work/status.txt") ($(elapsed)); scontrol requeue $job"
 scontrol requeue "$job"
 
-restarted() { [[ $(job_field Restarts) == 1 ]]; }
-wait_for 30 "Restarts=1" restarted
-finished() { [[ $(job_field JobState) =~ ^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY)$ ]]; }
-wait_for 300 "the requeued job finishing" finished
-state=$(job_field JobState)
-echo "== job $job: $state, Restarts=$(job_field Restarts), ExitCode=$(job_field ExitCode) ($(elapsed))"
+wait_for 30 "Restarts=1" restarted "$job" 1
+wait_for 300 "the requeued job finishing" ended "$job"
+state=$(job_field "$job" JobState)
+echo "== job $job: $state, Restarts=$(job_field "$job" Restarts), ExitCode=$(job_field "$job" ExitCode) ($(elapsed))"
 [[ $state == COMPLETED ]] || fail "job $job ended $state"
 
 log=$work/slurm/logs/slurm-$job.out
@@ -112,7 +68,7 @@ cmp "$work/direct/eval/results.json" "$work/slurm/eval/results.json" ||
   fail "eval/results.json of the requeued job differs from the uninterrupted run"
 cmp "$work/direct/stage2/adapter/adapter_model.safetensors" "$work/slurm/stage2/adapter/adapter_model.safetensors" ||
   fail "the stage-2 adapter of the requeued job differs from the uninterrupted run's"
-"$delrec" slurm status "$work/slurm" | grep -q "^finished" || fail "delrec slurm status does not say finished"
+grep -q "^finished" <<<"$("$delrec" slurm status "$work/slurm")" || fail "delrec slurm status does not say finished"
 
 echo "PASS: job $job was requeued once and matches the uninterrupted run ($(elapsed))"
-ok=1
+test_passed=1

@@ -23,31 +23,14 @@ usage() {
 action=$1
 dir=$(realpath -m "$2")
 
-pid_of() { [[ -s $dir/$1.pid ]] && cat "$dir/$1.pid"; }
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=cluster_common.sh
+source "$here/cluster_common.sh"
 
+# slurmd first (it may still run job steps), then the controller, then munge. Each by the pid it wrote.
 stop() {
-  # slurmd first (it may still run job steps), then the controller, then munge. Each by the pid it wrote.
-  local name pid
-  for name in slurmd slurmctld munged; do
-    pid=$(pid_of "$name" || true)
-    [[ -n $pid ]] || continue
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$dir/$name.pid"
-  done
-}
-
-# A port in 20000-59999 that nothing listens on (bash's /dev/tcp connects only when something does).
-free_port() {
-  local port
-  while true; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
+  local name
+  for name in slurmd slurmctld munged; do stop_pidfile "$dir/$name.pid"; done
 }
 
 start() {
@@ -65,15 +48,7 @@ start() {
   fi
   export PATH=$PATH:/usr/sbin
   stop  # a previous cluster left in DIR; its jobs are forgotten
-  rm -rf "$dir"/{munge,state,spool} "$dir"/*.log
-  mkdir -p "$dir"/{munge,state,spool}
-  chmod 700 "$dir/munge"
-
-  # munge: a fresh key, its socket in DIR. slurm.conf's AuthInfo points every Slurm program at this socket.
-  dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
-  chmod 400 "$dir/munge/munge.key"
-  munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
-    --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge/munged.seed"
+  start_munge
 
   local host cpus mem ctld_port slurmd_port
   host=$(hostname -s)
@@ -84,38 +59,13 @@ start() {
   while [[ $slurmd_port == "$ctld_port" ]]; do slurmd_port=$(free_port); done
   cat >"$dir/slurm.conf" <<EOF
 # One-node test cluster written by tests/slurm/slurm_cluster.sh.
-ClusterName=delrectest
 SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-# cred_expire also delays a requeued job's restart (default 120 s); short here so the tests run quickly.
-AuthInfo=socket=$dir/munge/munge.socket,cred_expire=10
-CredType=cred/munge
-StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
-SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
-SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
-SlurmctldDebug=info
-SlurmdDebug=info
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-MpiDefault=none
-ReturnToService=2
-JobRequeue=1
-# A job step gets KillWait seconds between SIGTERM and SIGKILL when it is requeued or cancelled.
-KillWait=30
-SchedulerType=sched/backfill
-SchedulerParameters=sched_interval=2
+$(common_slurm_conf)
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF

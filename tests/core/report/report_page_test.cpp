@@ -84,12 +84,17 @@ TEST(ReportPage, ComparingRunsOverlaysTheirCurvesAndTabulatesTheirResults) {
   const std::string page = read_file(dir / "compare.html");
   EXPECT_NE(page.find("<td>a</td><td>DELRec</td>"), std::string::npos);
   EXPECT_NE(page.find("<td>b</td><td>w/o TA</td>"), std::string::npos);
-  for (const auto& c : page_data(page)["charts"])
-    if (c["canvas"] == "chart-stage1-loss") {
-      ASSERT_EQ(c["datasets"].size(), 4u);
+  // The parsed page outlives the loop: iterating a member of a temporary would read freed memory.
+  const json data = page_data(page);
+  int loss_charts = 0;
+  for (const auto& c : data.at("charts"))
+    if (c.at("canvas") == "chart-stage1-loss") {
+      ++loss_charts;
+      ASSERT_EQ(c.at("datasets").size(), 4u);
       EXPECT_EQ(c["datasets"][2]["label"], "b: loss");
       EXPECT_EQ(c["datasets"][2]["points"][0], json::parse("[2, 10.0]"));
     }
+  EXPECT_EQ(loss_charts, 1);
 }
 
 TEST(ReportPage, ADirectoryWithoutARunIsAnErrorNamingIt) {
