@@ -2,11 +2,12 @@
 // Cross-entropy over logits split along the vocabulary (the output of a ColumnParallelLinear lm_head without
 // gather), computed without ever gathering the (N, V) logits. With z the logits of one row, t its target and
 // rank r holding columns [r V/tp, (r+1) V/tp):
-//   m = max_v z_v                      (local max, then all-reduce max)
-//   z_t - m                            (only the rank holding t contributes; all-reduce sum)
-//   S = sum_v exp(z_v - m)             (local sums, all-reduce sum)
-//   loss = log S - (z_t - m)
-// Backward is local: d loss / d z_v = softmax_v - [v == t], on each rank's own columns.
+//   logp_r = log_softmax(z_r), lse_r = log sum_{v on r} exp(z_v)     (local, one fused pass)
+//   lse = M + log sum_r exp(lse_r - M), M = max_r lse_r               (all-reduce max, then sum, of N numbers)
+//   z_t                                                              (only the rank holding t contributes; sum)
+//   loss = lse - z_t
+// Backward is local: d loss / d z_v = softmax_v - [v == t] = exp(logp_v - (lse - lse_r)) - [v == t], on each
+// rank's own columns, written over the saved log-softmax (the graph can be run backward once).
 #include <torch/torch.h>
 
 #include <memory>

@@ -99,20 +99,20 @@ torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::T
   if (key) *key = k;
   if (value) *value = v;
   // Grouped-query attention: each key/value head serves local_heads / local_kv_heads consecutive query heads.
-  const int64_t group = local_heads_ / local_kv_heads_;
-  if (group > 1) {
-    k = k.repeat_interleave(group, 1);
-    v = v.repeat_interleave(group, 1);
-  }
+  // SDPA reads the shared heads itself (enable_gqa) instead of (heads, P + S, d) copies of k and v, in forward
+  // and in backward.
+  const bool gqa = local_heads_ != local_kv_heads_;
   // (S, P + S), true where a key is in the future: new position i (absolute P + i) sees keys 0..P + i.
   auto future = [&] {
     return torch::ones({S, P + S}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(P + 1);
   };
   torch::Tensor out;  // (B, heads, S, d)
   if (P == 0)
-    out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, /*is_causal=*/true);
+    out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, /*is_causal=*/true,
+                                           /*scale=*/std::nullopt, gqa);
   else  // a boolean mask is true where attention is allowed
-    out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/future().logical_not(), /*dropout_p=*/0.0);
+    out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/future().logical_not(), /*dropout_p=*/0.0,
+                                           /*is_causal=*/false, /*scale=*/std::nullopt, gqa);
   return proj("self_attn.o_proj")->forward(out.transpose(1, 2).reshape({B, S, local_heads_ * d}));
 }
 
