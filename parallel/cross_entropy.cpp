@@ -11,8 +11,9 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 // The (N, Vl) float32 work is three passes forward (the row max, a fused log_softmax writing one buffer) and two
-// in backward (that buffer turned into the gradient in place; three under TP), instead of materialising z - m, exp and softmax
-// separately and cloning in backward: on a 4 x 1024-token batch with SmolLM2's 49k vocabulary each pass is 0.8 GB.
+// in backward (that buffer turned into the gradient in place; three under TP), instead of materialising z - m,
+// exp and softmax separately and cloning in backward: on a 4 x 1024-token batch with SmolLM2's 49k vocabulary
+// each pass is 0.8 GB.
 struct VocabParallelCrossEntropy : torch::autograd::Function<VocabParallelCrossEntropy> {
   // logits (N, Vl), target (N) -> loss (N)
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor logits, torch::Tensor target,

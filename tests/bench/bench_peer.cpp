@@ -17,7 +17,8 @@
 // the matmul parameters (the layers' projections and the head; a frozen base costs 2N forward and 2N for the
 // input gradients) and causal attention's forward and backward at the mean length T. The first step's losses
 // must agree (same weights, same inputs; PEFT's B and delrec's start at zero), or the comparison is refused.
-// The last lines read (the prompts when present, else 4 x 1024)
+// Results and what sets them: docs/performance.md. The last lines read (the prompts when present, else
+// 4 x 1024)
 //   peer stage1: delrec X tok/s, hf+peft Y tok/s, ratio R
 //   peer stage2: delrec X tok/s, hf+peft Y tok/s, ratio R
 #include <fmt/format.h>
@@ -140,7 +141,8 @@ LossFn fixed_length_loss(const std::string& mode, const torch::Tensor& ids, cons
 Timing peer_steps(const Options& o, const std::string& mode, const fs::path& inputs) {
   const std::string script = std::string(DELREC_SOURCE_DIR) + "/tests/bench/peer_hf_peft.py";
   const std::string command = fmt::format("'{}' '{}' --model '{}' --inputs '{}' --mode {} --steps {} --threads {}",
-                                          o.python, script, o.model.string(), inputs.string(), mode, o.steps, o.threads);
+                                          o.python, script, o.model.string(), inputs.string(), mode, o.steps,
+                                          o.threads);
   FILE* pipe = popen(command.c_str(), "r");
   DELREC_CHECK(pipe != nullptr, "cannot run {}", command);
   std::string out;
@@ -263,8 +265,8 @@ int run(const Options& o) {
     const double flops = flops_per_token(config, in.mean_length);
     for (const std::string mode : {"stage1", "stage2"}) {
       if (!o.only.empty() && mode != o.only) continue;
-      const std::string trace =
-          o.profile.empty() ? "" : fmt::format("{}.{}.{}.json", o.profile, in.name == "prompts" ? "prompts" : "fixed", mode);
+      const std::string kind = in.name == "prompts" ? "prompts" : "fixed";
+      const std::string trace = o.profile.empty() ? "" : fmt::format("{}.{}.{}.json", o.profile, kind, mode);
       // The peer first: delrec's process keeps what its allocator freed (core/util/host_runtime.cpp) until the
       // trim, and the two together could outgrow a small machine's memory.
       const Timing peer = peer_steps(o, mode, file);
