@@ -47,10 +47,11 @@ struct VocabParallelCrossEntropy : torch::autograd::Function<VocabParallelCrossE
     torch::Tensor ignored = target == ignore_index;
     torch::Tensor loss = (lse - target_logit).masked_fill(ignored, 0);
 
-    // softmax_v = exp(logp_v - (lse - lse_r)) on this rank's columns; backward makes it in logp's buffer.
-    ctx->save_for_backward({logp, lse - lse_local, local_target, here, ignored});
+    // softmax_v = exp(logp_v - (lse - lse_r)) on this rank's columns; backward makes it in logp's buffer. The
+    // shift is 0 on one rank: left undefined, so that backward skips its pass.
+    torch::Tensor shift = tp->size() > 1 ? lse - lse_local : torch::Tensor();
+    ctx->save_for_backward({logp, shift, local_target, here, ignored});
     ctx->saved_data["dtype"] = static_cast<int64_t>(out_type);
-    ctx->saved_data["split"] = tp->size() > 1;
     return loss.to(out_type);
   }
 
@@ -64,7 +65,7 @@ struct VocabParallelCrossEntropy : torch::autograd::Function<VocabParallelCrossE
     const torch::Tensor& here = saved[3];
     const torch::Tensor& ignored = saved[4];
     torch::Tensor g = grads[0].to(grad.scalar_type()).masked_fill(ignored, 0);  // (N)
-    if (ctx->saved_data["split"].toBool()) grad.sub_(shift.unsqueeze(-1));  // 0 on one rank: skip the pass
+    if (shift.defined()) grad.sub_(shift.unsqueeze(-1));
     grad.exp_().mul_(g.unsqueeze(-1));
     grad.scatter_add_(-1, local_target.unsqueeze(-1), (-(g * here.to(g.scalar_type()))).unsqueeze(-1));
     auto out_type = static_cast<torch::ScalarType>(ctx->saved_data["dtype"].toInt());

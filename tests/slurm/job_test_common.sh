@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # What the Slurm job tests (requeue_test.sh, multinode_test.sh) share: sourced by them after they set `here`
-# (this folder) and `repo`, with the delrec binary as $1.
+# (this folder), `repo` and DELREC_BINARY (their first argument; empty: build/launcher/delrec).
 #
 #   start_test_cluster NAME CLUSTER_SCRIPT [CLUSTER ARGS...]
 #       makes the work directory $work (kept after a failure, or with KEEP=1), starts the cluster in
