@@ -9,6 +9,7 @@
 
 #include "core/report/chart_js.h"
 #include "core/util/atomic_file.h"
+#include "core/util/median.h"
 
 namespace delrec::report {
 namespace {
@@ -65,13 +66,6 @@ const std::vector<Family>& families() {
 
 const char* const kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 std::string table(const std::string& id, const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows) {
@@ -205,10 +199,10 @@ std::string timings_section(const std::vector<RunContents>& runs) {
           tps.push_back(line["tokens_per_second"].get<double>());
       }
       std::vector<std::string> row = {c.step, fmt::format("{:g}", last), std::to_string(c.lines.size()),
-                                      seconds.empty() ? "" : fmt::format("{:.3f}", median(seconds)),
-                                      tps.empty() ? "" : fmt::format("{:.0f}", median(tps)),
+                                      seconds.empty() ? "" : fmt::format("{:.3f}", util::median(seconds)),
+                                      tps.empty() ? "" : fmt::format("{:.0f}", util::median(tps)),
                                       fb > 0 && all > 0 ? fmt::format("{:.0f}%", 100 * fb / all) : "",
-                                      seconds.empty() ? "" : fmt::format("{:.1f} s", median(seconds) * last)};
+                                      seconds.empty() ? "" : fmt::format("{:.1f} s", util::median(seconds) * last)};
       if (many) row.insert(row.begin(), run.name);
       rows.push_back(row);
     }

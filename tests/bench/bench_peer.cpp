@@ -50,6 +50,7 @@
 #include "core/llm/tokenizer.h"
 #include "core/util/error.h"
 #include "core/util/host_runtime.h"
+#include "core/util/median.h"
 #include "parallel/cross_entropy.h"
 #include "parallel/parallel_groups.h"
 
@@ -73,11 +74,7 @@ struct Timing {
   double first_loss = 0;
   std::vector<double> seconds;  // every step's; [0] is the warm-up
   double tokens_per_second(int64_t tokens) const {
-    std::vector<double> s(seconds.begin() + 1, seconds.end());
-    std::sort(s.begin(), s.end());
-    const size_t n = s.size();
-    const double median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    return static_cast<double>(tokens) / median;
+    return static_cast<double>(tokens) / util::median({seconds.begin() + 1, seconds.end()});
   }
 };
 

@@ -16,17 +16,13 @@
 #include "core/teacher/teacher_cache.h"
 #include "core/teacher/train.h"
 #include "core/util/host_runtime.h"
+#include "core/util/median.h"
 
 namespace fs = std::filesystem;
 using namespace delrec;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -89,7 +85,7 @@ void bench_epochs(const data::Dataset& d, int epochs) {
     padded_epoch_seconds(base, d, adam);
     std::vector<double> padded;
     for (int e = 0; e < epochs; ++e) padded.push_back(padded_epoch_seconds(base, d, adam));
-    const double ours_s = median(ours), padded_s = median(padded);
+    const double ours_s = util::median(ours), padded_s = util::median(padded);
     std::cout << fmt::format("  threads {}: {:.3f} s/epoch (epochs {:.2f}-{:.2f} s; padded-to-max_len baseline "
                              "{:.3f} s, {:.2f}x; reference implementation 2.7 s on 1 thread, {:.2f}x)\n",
                              threads, ours_s, *std::min_element(ours.begin(), ours.end()),
