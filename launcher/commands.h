@@ -12,5 +12,6 @@ void add_tokenizer_commands(CLI::App& app);  // tokenizer encode, tokenizer deco
 void add_model_commands(CLI::App& app);      // model verify, model info
 void add_launch_commands(CLI::App& app);  // launch
 void add_report_commands(CLI::App& app);  // report
+void add_plan_commands(CLI::App& app);    // plan
 
 }  // namespace delrec::cli

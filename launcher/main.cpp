@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   delrec::cli::add_model_commands(app);
   delrec::cli::add_launch_commands(app);
   delrec::cli::add_report_commands(app);
+  delrec::cli::add_plan_commands(app);
 
   delrec::setup_logging();
   try {

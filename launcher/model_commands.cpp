@@ -131,18 +131,6 @@ void verify(const fs::path& dir, int tp_size, const std::string& dtype_name) {
                world.rank());
 }
 
-// Parameters one rank holds at this TP size (key/value heads replicated when tp exceeds their count).
-int64_t parameters_per_rank(const llm::ModelConfig& c, int64_t tp) {
-  const int64_t h = c.hidden_size, d = c.head_dim;
-  const int64_t q = c.num_heads * d / tp, kv = std::max<int64_t>(1, c.num_kv_heads / tp) * d;
-  int64_t layer = h * q + 2 * h * kv + q * h + 3 * h * c.intermediate_size / tp + 2 * h;
-  if (c.attention_bias) layer += q + 2 * kv;
-  if (c.o_bias) layer += h;
-  if (c.mlp_bias) layer += 2 * c.intermediate_size / tp + h;
-  const int64_t embed = c.vocab_size / tp * h;
-  return c.num_layers * layer + h + embed * (c.tie_word_embeddings ? 1 : 2);
-}
-
 void info(const fs::path& dir, int64_t tp, const std::string& dtype) {
   const llm::ModelConfig c = llm::load_model_config(dir / "config.json");
   const int64_t bytes = dtype == "float32" ? 4 : 2;
@@ -153,7 +141,7 @@ void info(const fs::path& dir, int64_t tp, const std::string& dtype) {
       dir.string(), c.model_type, c.num_layers, c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim,
       c.intermediate_size, c.vocab_size, c.rope_theta, c.rope_scaling.type, c.tie_word_embeddings, c.attention_bias,
       c.num_parameters(), c.num_parameters() / 1e9);
-  const int64_t per_rank = parameters_per_rank(c, tp);
+  const int64_t per_rank = c.num_parameters_per_rank(tp);
   std::cout << fmt::format("  tp {}: {} parameters per rank, {:.2f} GiB of {} weights per rank\n", tp, per_rank,
                            per_rank * bytes / double(1ull << 30), dtype);
 }

@@ -7,7 +7,9 @@
 #include "core/config/embedded_files.h"
 #include "core/config/recipe.h"
 #include "core/data/dataset_stats.h"
+#include "core/delrec/backbone.h"
 #include "core/delrec/run_layout.h"
+#include "core/plan/plan.h"
 #include "core/report/report_page.h"
 #include "core/run/pipeline.h"
 #include "core/train/stop_request.h"
@@ -22,9 +24,23 @@ void print_results(const stages::RunResults& results, const std::filesystem::pat
   std::cout << "results: " << (run_dir / "eval" / "results.md").string() << " and results.json\n";
 }
 
-void run_recipe(const config::Recipe& recipe) {
+// The estimate of `delrec plan` for this world's layout, before any weight is read: a layout predicted not to fit
+// is refused (unless --force) instead of running out of memory after the teacher and the loading.
+void check_layout(const config::Recipe& recipe, const parallel::World& world) {
+  const int tp = stages::tensor_parallel_size(recipe);
+  if (tp < 1 || world.size() % tp != 0) return;  // the pipeline names this error itself
+  const parallel::World::Nodes nodes = world.nodes();
+  plan::Request req;
+  req.hw = plan::hardware_here(parallel::select_device());
+  req.nodes = static_cast<int64_t>(nodes.node_names.size());
+  req.gpus_per_node = std::max<int64_t>(1, world.size() / req.nodes);
+  plan::check_fits(recipe, req, tp, world.size() / tp);
+}
+
+void run_recipe(const config::Recipe& recipe, bool force) {
   parallel::World world;  // a world of one without mpirun
   set_log_rank(world.rank(), world.size());
+  if (!force) check_layout(recipe, world);
   // checkpoint.requeue_signals (SIGTERM, SIGUSR1) / SIGINT: save at the next step boundary and exit 75 or 130.
   train::install_stop_handlers(recipe.checkpoint.requeue_signals);
   const auto result = run::run_pipeline(recipe, world);
@@ -53,7 +69,9 @@ void add_run_commands(CLI::App& app) {
   auto overrides = std::make_shared<std::vector<std::string>>();
   run->add_option("recipe", *recipe_path, "Recipe YAML file (see recipes/)")->required();
   run->add_option("overrides", *overrides, "key.path=value overrides, e.g. data.num_candidates=50");
-  run->callback([=] { run_recipe(config::load_recipe(*recipe_path, *overrides)); });
+  auto force = std::make_shared<bool>(false);
+  run->add_flag("--force", *force, "run even when `delrec plan` predicts the layout does not fit in memory");
+  run->callback([=] { run_recipe(config::load_recipe(*recipe_path, *overrides), *force); });
 
   auto* quick = app.add_subcommand("quickstart", "Run the embedded quickstart recipe end to end, offline (synthetic "
                                                  "data, a small teacher, a small LLM built from scratch)");
@@ -62,7 +80,7 @@ void add_run_commands(CLI::App& app) {
   quick->callback([=] {
     config::Recipe recipe = config::parse_recipe(config::kQuickstartRecipe, "<embedded quickstart>", *quick_overrides);
     spdlog::info("quickstart: writing to {}", recipe.run.out_dir);
-    run_recipe(recipe);
+    run_recipe(recipe, false);
   });
 
   auto* eval = app.add_subcommand("eval", "Evaluate a finished run directory again (DELRec, its ablations and the "

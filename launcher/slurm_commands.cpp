@@ -9,6 +9,8 @@
 #include <iostream>
 
 #include "core/config/recipe.h"
+#include "core/delrec/backbone.h"
+#include "core/plan/plan.h"
 #include "core/run/run_status.h"
 #include "core/run/slurm_script.h"
 #include "core/util/atomic_file.h"
@@ -25,6 +27,8 @@ struct SubmitArgs {
   std::vector<std::string> overrides;
   std::vector<std::pair<std::string, std::string>> flags;  // (recipe key, value) from --nodes etc.
   bool dry_run = false;
+  bool force = false;
+  std::string gpu;  // the hardware the estimate assumes
 };
 
 void submit(const SubmitArgs& args) {
@@ -33,6 +37,14 @@ void submit(const SubmitArgs& args) {
     if (!value.empty()) overrides.push_back(key + "=" + value);
   overrides.insert(overrides.end(), args.overrides.begin(), args.overrides.end());
   config::Recipe recipe = config::load_recipe(args.recipe, overrides);
+  if (!args.force) {  // `delrec plan`'s estimate of the job's layout, before it waits in the queue
+    plan::Request req;
+    req.hw = plan::hardware(!args.gpu.empty() ? args.gpu : recipe.slurm.gpus_per_node > 0 ? "h100-80gb" : "cpu");
+    req.nodes = recipe.slurm.nodes;
+    req.gpus_per_node = recipe.slurm.tasks_per_node();
+    const int64_t world = req.nodes * req.gpus_per_node, tp = stages::tensor_parallel_size(recipe);
+    if (tp >= 1 && world % tp == 0) plan::check_fits(recipe, req, tp, world / tp);
+  }
 
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -84,6 +96,10 @@ void add_slurm_commands(CLI::App& app) {
     sub->add_option("--" + kFlags[i].first, args->flags[i].second, "overrides " + kFlags[i].second);
   }
   sub->add_flag("--dry-run", args->dry_run, "print the script instead of submitting it");
+  sub->add_option("--gpu", args->gpu, "the nodes' hardware for the memory estimate: h100-80gb, h200-141gb, a100-80gb "
+                                      "or cpu (default: h100-80gb for a GPU job, else cpu)")
+      ->check(CLI::IsMember({"h100-80gb", "h200-141gb", "a100-80gb", "cpu"}));
+  sub->add_flag("--force", args->force, "submit even when `delrec plan` predicts the layout does not fit in memory");
   sub->callback([args] { submit(*args); });
 
   auto run_dir = std::make_shared<std::string>();

@@ -16,6 +16,7 @@
 
 #ifdef DELREC_WITH_NCCL  // built with CUDA
 #include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime_api.h>
 #include <nccl.h>
 #endif
@@ -108,6 +109,19 @@ int local_rank() {
 torch::Device select_device() {
   if (!torch::cuda::is_available()) return torch::kCPU;
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank() % torch::cuda::device_count()));
+}
+
+double device_memory_bytes(const torch::Device& device) {
+  if (!device.is_cuda()) return 0;
+#ifdef DELREC_WITH_NCCL
+  c10::cuda::CUDAGuard guard(device.index());
+  size_t free = 0, total = 0;
+  if (cudaMemGetInfo(&free, &total) != cudaSuccess)
+    throw std::runtime_error(fmt::format("cudaMemGetInfo failed on {}", device.str()));
+  return static_cast<double>(total);
+#else
+  return 0;
+#endif
 }
 
 std::string describe_build() {

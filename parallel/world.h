@@ -48,6 +48,9 @@ int local_rank();
 // The device this rank computes on: GPU local_rank() modulo the visible GPUs when CUDA is available, else CPU.
 torch::Device select_device();
 
+// Total memory of a CUDA device in bytes (what `delrec plan` checks a layout against); 0 for the CPU.
+double device_memory_bytes(const torch::Device& device);
+
 // What this build runs on, for `delrec --version`: the LibTorch version, whether CUDA and NCCL were compiled in, and
 // how many GPUs this process sees, e.g. "LibTorch 2.11.0, CUDA 13.0 and NCCL 2.28.9 compiled in, 8 GPUs visible".
 std::string describe_build();

@@ -53,6 +53,8 @@ std::string metrics_without_timings(const std::string& jsonl) {
     j.erase("seconds");
     j.erase("forward_backward_seconds");
     j.erase("tokens_per_second");
+    j.erase("peak_memory_bytes");  // measurements, like the timings
+    j.erase("peak_rss_bytes");
     out += j.dump() + "\n";
   }
   return out;

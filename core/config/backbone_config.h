@@ -37,6 +37,7 @@ struct BackboneConfig {
   std::string path;                 // Hugging Face checkpoint folder; empty = build the scratch model below
   std::string dtype = "auto";       // compute dtype: auto (bfloat16 on a GPU, float32 on a CPU), float32, bfloat16
   int64_t tp = 0;                   // tensor-parallel size; 0 = DELREC_TP from the environment, else 1
+  std::string recompute = "none";   // activation recomputation per decoder layer: none, full, selective
   ScratchBackboneConfig scratch;
 
   void describe(Schema& s) {
@@ -46,6 +47,10 @@ struct BackboneConfig {
              "compute dtype of the frozen backbone weights (cast on load); auto = bfloat16 on a GPU, float32 on a "
              "CPU. LoRA and the soft prompt train in float32 either way");
     s.field("tp", tp, "tensor-parallel size (ranks per model copy); 0 = DELREC_TP or 1", between(0, 4096));
+    s.choice("recompute", recompute, {"none", "full", "selective"},
+             "activation recomputation in backward, per decoder layer: none keeps every activation; full keeps only "
+             "each layer's input and reruns the layer (about one more forward pass); selective reruns each layer's "
+             "MLP block, most of a Llama layer's activations (docs/plan.md)");
     s.section("scratch", scratch, "the from-scratch backbone (path empty)");
   }
 };

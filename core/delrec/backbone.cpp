@@ -53,6 +53,7 @@ Backbone load_backbone(const config::Recipe& recipe, const parallel::ParallelGro
   b.dir = backbone_dir(recipe);
   const torch::Device device = parallel::select_device();
   b.model = llm::load_causal_lm(b.dir, groups.tp, backbone_dtype(recipe.backbone, device), device);
+  b.model->set_recompute(llm::parse_recompute(recipe.backbone.recompute));
   b.tokenizer = llm::load_tokenizer(b.dir);
   // A tokenizer with more ids than the model has embedding rows (a mismatched pair) would index past the table.
   // Fewer is normal: many checkpoints pad the embedding to a round size.

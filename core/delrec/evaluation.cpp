@@ -10,6 +10,7 @@
 #include "core/delrec/soft_prompt.h"
 #include "core/llm/lora.h"
 #include "core/util/atomic_file.h"
+#include "core/util/error.h"
 #include "core/util/fault_injection.h"
 #include "core/util/json_input.h"
 
@@ -38,10 +39,27 @@ std::string rps_lines(const RunResults& r) {
   return out;
 }
 
-// The teacher's ranks on the test examples of the first `users` users, from the cache (column 0 = true item).
-eval::RankingMetrics teacher_metrics(const teacher::CacheBatch& cache, int64_t users) {
-  torch::Tensor test = (cache.kind == static_cast<int8_t>(teacher::ExampleKind::kTest)) & (cache.user < users);
-  return eval::ranking_metrics(eval::candidate_ranks(cache.candidate_scores.index({test})), {1, 5, 10});
+// The teacher's ranks on the test examples of the first `users` users, from their cache rows (column 0 = true
+// item); no other row is read.
+eval::RankingMetrics teacher_metrics(const teacher::TeacherCacheReader& cache, const data::Dataset& dataset,
+                                     int64_t users) {
+  const auto rows = teacher::cache_examples(dataset, cache.manifest().train_prefixes);
+  DELREC_CHECK(static_cast<int64_t>(rows.size()) == cache.num_examples(),
+               "teacher cache: the manifest lists {} examples, dataset '{}' makes {}; rebuild the cache with "
+               "`delrec teacher cache RECIPE`", cache.num_examples(), dataset.name, rows.size());
+  std::vector<torch::Tensor> scores;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].kind != teacher::ExampleKind::kTest || rows[i].user >= users) continue;
+    const auto row = static_cast<int64_t>(i);
+    const teacher::CacheBatch b = cache.read(row, row + 1);
+    DELREC_CHECK(b.user[0].item<int64_t>() == rows[i].user &&
+                     b.kind[0].item<int8_t>() == static_cast<int8_t>(teacher::ExampleKind::kTest),
+                 "teacher cache row {} is not user {}'s test example; rebuild the cache with `delrec teacher cache "
+                 "RECIPE`", row, rows[i].user);
+    scores.push_back(b.candidate_scores);
+  }
+  DELREC_CHECK(!scores.empty(), "teacher cache: no test examples for the first {} users", users);
+  return eval::ranking_metrics(eval::candidate_ranks(torch::cat(scores)), {1, 5, 10});
 }
 
 eval::RankingMetrics llm_metrics(const config::Recipe& recipe, const data::Dataset& dataset,
@@ -61,7 +79,7 @@ eval::RankingMetrics llm_metrics(const config::Recipe& recipe, const data::Datas
 
 }  // namespace
 
-RunResults evaluate_run(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::CacheBatch& cache,
+RunResults evaluate_run(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::TeacherCacheReader& cache,
                         const parallel::ParallelGroups& groups) {
   fail_point("evaluation");
   const RunLayout layout(recipe);
@@ -97,7 +115,7 @@ RunResults evaluate_run(const config::Recipe& recipe, const data::Dataset& datas
       results.rps_targets[row.id] = parse_json(read_file(row.rps_targets), row.rps_targets.string());
   }
   results.rows.push_back({prompt::teacher_display_name(recipe.teacher.model) + " (teacher)", "teacher",
-                          teacher_metrics(cache, results.users)});
+                          teacher_metrics(cache, dataset, results.users)});
   return results;
 }
 

@@ -39,7 +39,7 @@ struct RunResults {
 };
 
 // Evaluates every finished part of the run (rows whose outputs are missing are left out). Collective.
-RunResults evaluate_run(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::CacheBatch& cache,
+RunResults evaluate_run(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::TeacherCacheReader& cache,
                         const parallel::ParallelGroups& groups);
 
 std::string format_results(const RunResults& results);  // aligned text table

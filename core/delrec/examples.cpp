@@ -28,21 +28,26 @@ std::vector<std::pair<int64_t, Example>> training_prefixes(const teacher::CacheB
   std::vector<std::pair<int64_t, Example>> out;
   for (int64_t i = 0; i < cache.user.size(0); ++i) {
     if (kinds[i] != static_cast<int8_t>(teacher::ExampleKind::kTrain)) continue;
-    Example e;
-    e.user = users[i];
-    e.position = positions[i];
-    DELREC_CHECK(e.user >= 0 && e.user < dataset.num_users() &&
-                     e.position >= 1 && e.position < static_cast<int64_t>(dataset.sequences[e.user].size()),
-                 "teacher cache example {} (user {}, position {}) does not belong to dataset '{}'; rebuild the cache "
-                 "with `delrec teacher cache RECIPE`", i, e.user, e.position, dataset.name);
-    const auto& seq = dataset.sequences[e.user];
-    e.history.assign(seq.begin(), seq.begin() + e.position);
-    out.emplace_back(i, std::move(e));
+    out.emplace_back(i, training_example(dataset, users[i], positions[i], i));
   }
   return out;
 }
 
 }  // namespace
+
+Example training_example(const data::Dataset& dataset, int64_t user, int64_t position, int64_t cache_row) {
+  DELREC_CHECK(user >= 0 && user < dataset.num_users() && position >= 1 &&
+                   position < static_cast<int64_t>(dataset.sequences[user].size()),
+               "teacher cache example {} (user {}, position {}) does not belong to dataset '{}'; rebuild the cache "
+               "with `delrec teacher cache RECIPE`", cache_row, user, position, dataset.name);
+  Example e;
+  e.user = user;
+  e.position = position;
+  e.cache_row = cache_row;
+  const auto& seq = dataset.sequences[user];
+  e.history.assign(seq.begin(), seq.begin() + position);
+  return e;
+}
 
 std::vector<int64_t> shuffle_candidates(const std::vector<int64_t>& row, uint64_t seed, int64_t user,
                                         int64_t position, uint64_t salt, std::vector<int64_t>* where) {
@@ -97,39 +102,41 @@ std::vector<Example> temporal_examples(const data::Dataset& dataset, int64_t per
   return out;
 }
 
-std::vector<Example> cached_examples(const teacher::CacheBatch& cache, const data::Dataset& dataset, Answer answer,
-                                     uint64_t seed) {
+void fill_cached_example(Example& e, const teacher::CacheBatch& cache, int64_t i, Answer answer, uint64_t seed) {
   const int64_t C = cache.candidates.size(1);
   auto candidates = cache.candidates.accessor<int64_t, 2>();
   auto scores = cache.candidate_scores.accessor<float, 2>();
+  std::vector<int64_t> row(C);
+  for (int64_t j = 0; j < C; ++j) row[j] = candidates[i][j];
+  std::vector<int64_t> where;
+  e.candidates = shuffle_candidates(row, seed, e.user, e.position, kCachedSalt, &where);
+  if (answer == Answer::kTrueItem) {
+    e.label = where[0];
+    return;
+  }
+  e.teacher_scores.assign(C, 0.f);
+  std::vector<int64_t> by_score(C);  // columns, best first; the first best column wins ties
+  for (int64_t j = 0; j < C; ++j) {
+    e.teacher_scores[where[j]] = scores[i][j];
+    by_score[j] = j;
+  }
+  std::stable_sort(by_score.begin(), by_score.end(), [&](int64_t a, int64_t b) { return scores[i][a] > scores[i][b]; });
+  e.label = where[by_score[0]];
+  for (int64_t j = 1; j < C; ++j) e.teacher_ranks.push_back(row[by_score[j]]);
+}
+
+std::vector<Example> cached_examples(const teacher::CacheBatch& cache, const data::Dataset& dataset, Answer answer,
+                                     uint64_t seed) {
   std::vector<Example> out;
   for (auto& [row_index, example] : training_prefixes(cache, dataset)) {
-    const int64_t i = row_index;  // lambdas below cannot capture structured bindings (C++17)
-    Example& e = example;
-    std::vector<int64_t> row(C);
-    for (int64_t j = 0; j < C; ++j) row[j] = candidates[i][j];
-    std::vector<int64_t> where;
-    e.candidates = shuffle_candidates(row, seed, e.user, e.position, kCachedSalt, &where);
-    if (answer == Answer::kTrueItem) {
-      e.label = where[0];
-    } else {
-      e.teacher_scores.assign(C, 0.f);
-      std::vector<int64_t> by_score(C);  // columns, best first; the first best column wins ties
-      for (int64_t j = 0; j < C; ++j) {
-        e.teacher_scores[where[j]] = scores[i][j];
-        by_score[j] = j;
-      }
-      std::stable_sort(by_score.begin(), by_score.end(), [&](int64_t a, int64_t b) { return scores[i][a] > scores[i][b]; });
-      e.label = where[by_score[0]];
-      for (int64_t j = 1; j < C; ++j) e.teacher_ranks.push_back(row[by_score[j]]);
-    }
-    out.push_back(std::move(e));
+    fill_cached_example(example, cache, row_index, answer, seed);
+    out.push_back(std::move(example));
   }
   return out;
 }
 
-std::vector<Example> teacher_topk_examples(const teacher::CacheBatch& cache, const data::Dataset& dataset,
-                                           int64_t top_k, uint64_t seed) {
+void fill_teacher_topk_example(Example& e, const teacher::CacheBatch& cache, int64_t i,
+                               const data::Dataset& dataset, int64_t top_k, uint64_t seed) {
   const int64_t C = cache.candidates.size(1), K = cache.topk_items.size(1);
   top_k = std::min(top_k, C);  // every candidate from the teacher's top: no random ones
   DELREC_CHECK(top_k <= K, "stage1.rps.top_k is {} but the teacher cache holds the teacher's top {} items; lower "
@@ -138,33 +145,36 @@ std::vector<Example> teacher_topk_examples(const teacher::CacheBatch& cache, con
   auto row_scores = cache.candidate_scores.accessor<float, 2>();
   auto topk = cache.topk_items.accessor<int64_t, 2>();
   auto topk_scores = cache.topk_scores.accessor<float, 2>();
+  // Unshown order: the teacher's top-k (best first), then fillers; column 0 is the answer.
+  std::vector<int64_t> items;
+  std::vector<float> scores;
+  auto add = [&](int64_t item, float score) {
+    if (static_cast<int64_t>(items.size()) == C || std::find(items.begin(), items.end(), item) != items.end()) return;
+    items.push_back(item);
+    scores.push_back(score);
+  };
+  for (int64_t j = 0; j < top_k; ++j) add(topk[i][j], topk_scores[i][j]);
+  for (int64_t j = 1; j < C; ++j) add(row[i][j], row_scores[i][j]);  // column 0 is the true item
+  const auto& seq = dataset.sequences[e.user];
+  for (int64_t j = top_k; j < K; ++j)  // rarely needed: only when the top-k took row negatives
+    if (std::find(seq.begin(), seq.end(), topk[i][j]) == seq.end()) add(topk[i][j], topk_scores[i][j]);
+  DELREC_CHECK(static_cast<int64_t>(items.size()) == C,
+               "teacher cache example (user {}, position {}): only {} distinct candidates the user never "
+               "interacted with for {} slots; raise teacher.top_k", e.user, e.position, items.size(), C);
+  for (int64_t j = 1; j < top_k; ++j) e.teacher_ranks.push_back(items[j]);
+  std::vector<int64_t> where;
+  e.candidates = shuffle_candidates(items, seed, e.user, e.position, kTeacherTopkSalt, &where);
+  e.teacher_scores.assign(C, 0.f);
+  for (int64_t j = 0; j < C; ++j) e.teacher_scores[where[j]] = scores[j];
+  e.label = where[0];
+}
+
+std::vector<Example> teacher_topk_examples(const teacher::CacheBatch& cache, const data::Dataset& dataset,
+                                           int64_t top_k, uint64_t seed) {
   std::vector<Example> out;
   for (auto& [row_index, example] : training_prefixes(cache, dataset)) {
-    const int64_t i = row_index;  // lambdas below cannot capture structured bindings (C++17)
-    Example& e = example;
-    // Unshown order: the teacher's top-k (best first), then fillers; column 0 is the answer.
-    std::vector<int64_t> items;
-    std::vector<float> scores;
-    auto add = [&](int64_t item, float score) {
-      if (static_cast<int64_t>(items.size()) == C || std::find(items.begin(), items.end(), item) != items.end()) return;
-      items.push_back(item);
-      scores.push_back(score);
-    };
-    for (int64_t j = 0; j < top_k; ++j) add(topk[i][j], topk_scores[i][j]);
-    for (int64_t j = 1; j < C; ++j) add(row[i][j], row_scores[i][j]);  // column 0 is the true item
-    const auto& seq = dataset.sequences[e.user];
-    for (int64_t j = top_k; j < K; ++j)  // rarely needed: only when the top-k took row negatives
-      if (std::find(seq.begin(), seq.end(), topk[i][j]) == seq.end()) add(topk[i][j], topk_scores[i][j]);
-    DELREC_CHECK(static_cast<int64_t>(items.size()) == C,
-                 "teacher cache example {} (user {}, position {}): only {} distinct candidates the user never "
-                 "interacted with for {} slots; raise teacher.top_k", i, e.user, e.position, items.size(), C);
-    for (int64_t j = 1; j < top_k; ++j) e.teacher_ranks.push_back(items[j]);
-    std::vector<int64_t> where;
-    e.candidates = shuffle_candidates(items, seed, e.user, e.position, kTeacherTopkSalt, &where);
-    e.teacher_scores.assign(C, 0.f);
-    for (int64_t j = 0; j < C; ++j) e.teacher_scores[where[j]] = scores[j];
-    e.label = where[0];
-    out.push_back(std::move(e));
+    fill_teacher_topk_example(example, cache, row_index, dataset, top_k, seed);
+    out.push_back(std::move(example));
   }
   return out;
 }

@@ -30,7 +30,12 @@ struct Example {
   // TA demonstration on the user's first d items: s[0..d-3] shown, s[d-2] hidden (its answer), s[d-1] next.
   std::vector<int64_t> demo_history;
   int64_t demo_hidden = 0, demo_next = 0;  // 0 = no demonstration
+  int64_t cache_row = -1;             // the teacher-cache row it comes from (stage 1 RPS, stage 2); -1 = none
 };
+
+// The example of a training row of the teacher cache before its candidates: user, position t, history s[0..t-1]
+// (checked against the dataset).
+Example training_example(const data::Dataset& dataset, int64_t user, int64_t position, int64_t cache_row);
 
 // TA examples: for each user, the most recent `per_user` positions t of the training sequence s[0..n-3] (-1 = all)
 // with a non-empty history (t >= 2) and, with `demonstration_items` d > 0, room for the demonstration before the
@@ -47,6 +52,10 @@ std::vector<Example> temporal_examples(const data::Dataset& dataset, int64_t per
 std::vector<Example> teacher_topk_examples(const teacher::CacheBatch& cache, const data::Dataset& dataset,
                                            int64_t top_k, uint64_t seed);
 
+// Completes training_example(...) from row i of `cache` as teacher_topk_examples does.
+void fill_teacher_topk_example(Example& e, const teacher::CacheBatch& cache, int64_t i,
+                               const data::Dataset& dataset, int64_t top_k, uint64_t seed);
+
 // How often the RPS answer is the true next item s[t]: (examples, agreeing).
 std::pair<int64_t, int64_t> rps_agreement(const std::vector<Example>& rps, const data::Dataset& dataset);
 
@@ -57,6 +66,9 @@ enum class Answer { kTrueItem, kTeacherTop1 };
 // scores travel with the example (shown order), for the distribution target.
 std::vector<Example> cached_examples(const teacher::CacheBatch& cache, const data::Dataset& dataset, Answer answer,
                                      uint64_t seed);
+
+// Completes training_example(...) from row i of `cache` as cached_examples does.
+void fill_cached_example(Example& e, const teacher::CacheBatch& cache, int64_t i, Answer answer, uint64_t seed);
 
 // Validation or test examples of the first `max_users` users (0 = all) on the dataset's fixed candidate rows.
 enum class Split { kValid, kTest };

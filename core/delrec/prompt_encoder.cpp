@@ -78,7 +78,10 @@ TokenizedExample PromptEncoder::encode(const examples::Example& e, Task task) co
 
 const TokenizedExample& EncodedExamples::at(size_t i) {
   auto& slot = cache_.at(i);
-  if (!slot) slot = encoder_.encode(examples_[i], task_);
+  if (!slot) {
+    if (fill_) fill_((*mutable_examples_)[i]);
+    slot = encoder_.encode(examples_[i], task_);
+  }
   return *slot;
 }
 

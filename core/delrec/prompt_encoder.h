@@ -8,6 +8,7 @@
 //   answers  likelihood scoring: the ids of " <title>" for each shown candidate; label scoring: none (the label
 //            ids " A", " B", ... are the same for every example: label_ids())
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,20 +57,32 @@ class PromptEncoder {
   std::vector<int64_t> label_ids_;
 };
 
-// Memoised encodings of a fixed list of examples (thread-compatible, not thread-safe).
+// Memoised encodings of a fixed list of examples (thread-compatible, not thread-safe). With `fill`, each example
+// is completed by fill(example) before its first encoding (examples::CacheExamples: read from the teacher cache
+// only when used).
 class EncodedExamples {
  public:
+  using Fill = std::function<void(examples::Example&)>;
   EncodedExamples(const PromptEncoder& encoder, const std::vector<examples::Example>& examples, Task task)
       : encoder_(encoder), examples_(examples), task_(task), cache_(examples.size()) {}
+  EncodedExamples(const PromptEncoder& encoder, std::vector<examples::Example>& examples, Task task, Fill fill)
+      : encoder_(encoder), examples_(examples), mutable_examples_(&examples), task_(task), cache_(examples.size()),
+        fill_(std::move(fill)) {}
   const TokenizedExample& at(size_t i);
-  const examples::Example& example(size_t i) const { return examples_.at(i); }
+  // Example i, completed (at(i) has run).
+  const examples::Example& example(size_t i) {
+    at(i);
+    return examples_.at(i);
+  }
   size_t size() const { return examples_.size(); }
 
  private:
   const PromptEncoder& encoder_;
   const std::vector<examples::Example>& examples_;
+  std::vector<examples::Example>* mutable_examples_ = nullptr;  // set with fill_
   Task task_;
   std::vector<std::optional<TokenizedExample>> cache_;
+  Fill fill_;
 };
 
 }  // namespace delrec::prompt

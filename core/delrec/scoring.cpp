@@ -10,8 +10,6 @@
 namespace delrec::scoring {
 namespace {
 
-constexpr int64_t kIgnore = -100;  // target of the padding after a short candidate: loss and gradient 0
-
 void check_token(int64_t id, int64_t vocab, const std::string& where) {
   DELREC_CHECK(id >= 0 && id < vocab,
                "{} is token id {}, outside the vocabulary [0, {}); check that the ids come "
@@ -75,29 +73,41 @@ torch::Tensor likelihood_scores(llm::CausalLm& model, const torch::Tensor& promp
       check_token(ids[j], model->config().vocab_size, fmt::format("likelihood_scores: candidate {} token {}", c, j));
     L = std::max<int64_t>(L, static_cast<int64_t>(ids.size()));
   }
-  // targets (C, L): candidate c's tokens, then kIgnore up to the longest.
-  std::vector<int64_t> flat(C * L, kIgnore), lengths(C);
+  std::vector<int64_t> first_ids(C), lengths(C);
   for (int64_t c = 0; c < C; ++c) {
-    std::copy(candidate_ids[c].begin(), candidate_ids[c].end(), flat.begin() + c * L);
+    first_ids[c] = candidate_ids[c][0];
     lengths[c] = static_cast<int64_t>(candidate_ids[c].size());
   }
   const torch::Device device = prompt_embeddings.device();
-  torch::Tensor targets = torch::tensor(flat, torch::kInt64).view({C, L}).to(device);
   const auto& tp = model->tp();
 
   // Token 0 of every candidate is predicted by the prompt's last position, computed once for all C.
   llm::KvCache cache;
   torch::Tensor last = last_position_logits(model, prompt_embeddings, L > 1 ? &cache : nullptr);
   torch::Tensor first = last.to(torch::kFloat32).unsqueeze(0).expand({C, -1});                  // (C, V/tp)
-  torch::Tensor nll = parallel::vocab_parallel_cross_entropy(first, targets.select(1, 0), tp);  // (C)
+  torch::Tensor nll = parallel::vocab_parallel_cross_entropy(first, torch::tensor(first_ids, torch::kInt64).to(device), tp);  // (C)
   if (L > 1) {
-    // Tokens 1..L-1 are predicted by the continuation's positions 0..L-2, which attend to the cached prompt. Rows
-    // are right-padded (id 0 past a candidate's end): padding only precedes ignored targets, never real ones.
-    torch::Tensor inputs = targets.narrow(1, 0, L - 1).clamp_min(0);                          // (C, L-1)
-    torch::Tensor logits = model->forward_embeddings(model->embed(inputs), &cache, nullptr);  // (C, L-1, V/tp)
-    nll = nll + parallel::vocab_parallel_cross_entropy(logits.to(torch::kFloat32),
-                                                       targets.narrow(1, 1, L - 1).contiguous(), tp)
-                    .sum(1);
+    // Tokens 1..L_c-1 of candidate c are predicted by its positions 0..L_c-2, which attend to the prompt's cached
+    // keys and values and causally to each other. The candidates run packed into one row (llm::Packing): the
+    // prompt's keys and values are read once, not copied C times, and no padding is computed.
+    std::vector<int64_t> inputs, next, positions, segments;
+    const int64_t P = cache.length();
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t j = 0; j + 1 < lengths[c]; ++j) {
+        inputs.push_back(candidate_ids[c][j]);
+        next.push_back(candidate_ids[c][j + 1]);
+        positions.push_back(P + j);
+        segments.push_back(c);
+      }
+    if (!inputs.empty()) {
+      auto ids = [&](const std::vector<int64_t>& v) { return torch::tensor(v, torch::kInt64).to(device); };
+      llm::Packing packing{ids(positions), ids(segments)};
+      torch::Tensor logits = model->forward_embeddings(model->embed(ids(inputs).unsqueeze(0)), &cache, nullptr, 0,
+                                                       &packing);  // (1, N, V/tp)
+      torch::Tensor token_nll = parallel::vocab_parallel_cross_entropy(logits.select(0, 0).to(torch::kFloat32),
+                                                                       ids(next), tp);  // (N)
+      nll = nll + torch::zeros({C}, token_nll.options()).index_add(0, packing.segments, token_nll);
+    }
   }
   torch::Tensor count = torch::tensor(lengths, torch::kInt64).to(device, torch::kFloat32);
   return -nll / count;  // (C)

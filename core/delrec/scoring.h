@@ -3,7 +3,8 @@
 // listwise loss is a softmax cross-entropy over them.
 //   likelihood_scores: the length-normalised log-likelihood of each candidate's tokens (e.g. its title) after the
 //     prompt. The prompt (1, P) runs once and leaves its keys/values in a llm::KvCache; the C continuations run
-//     in one batched pass (C, L) attending to that cache, instead of running the prompt C times.
+//     packed into one row (llm::Packing) attending to that cache: the prompt is not run C times, and its keys and
+//     values are not copied C times (in forward, or saved for backward).
 //   label_scores: the logit of one label token per candidate (e.g. "A".."T") at the prompt's last position.
 // Under tensor parallelism the logits stay split over the vocabulary; every rank returns the same scores, and
 // backward gives each rank the gradient of its own slice.
@@ -23,8 +24,8 @@ torch::Tensor prompt_embeddings(llm::CausalLm& model, const torch::Tensor& befor
 
 // prompt_embeddings (1, P, hidden); candidate_ids C non-empty token sequences. Returns (C) float32 with
 // score_c = mean_j log p(cand_c[j] | prompt, cand_c[<j]); the first token is predicted by the prompt's last
-// position. Costs one pass over the prompt and, when a candidate has more than one token, one pass over
-// (C, L - 1) right-padded positions, L the longest candidate.
+// position. Costs one pass over the prompt and, when a candidate has more than one token, one pass over the
+// sum over candidates of (L_c - 1) positions, no padding.
 torch::Tensor likelihood_scores(llm::CausalLm& model, const torch::Tensor& prompt_embeddings,
                                 const std::vector<std::vector<int64_t>>& candidate_ids);
 

@@ -1,6 +1,7 @@
 // Stage 1: the soft prompt distils the teacher's sequential pattern; every backbone weight stays frozen.
 #include <spdlog/spdlog.h>
 
+#include "core/delrec/cache_examples.h"
 #include "core/delrec/candidate_scorer.h"
 #include "core/delrec/examples.h"
 #include "core/delrec/losses.h"
@@ -20,13 +21,18 @@ namespace delrec::stages {
 namespace {
 
 // <dir>/rps_targets.json: how often the RPS answer (the teacher's top-1) is the true next item. Near 1 means RPS
-// mostly repeats stage 2's task; the teacher's own pattern shows where it is lower.
-void write_rps_agreement(const std::vector<examples::Example>& rps, const StageInputs& in, const fs::path& dir) {
-  const auto [count, agreeing] = examples::rps_agreement(rps, in.dataset);
+// mostly repeats stage 2's task; the teacher's own pattern shows where it is lower. Every rank counts the examples
+// of its slice of the cache and the counts are summed: each example counted once, none read twice.
+void write_rps_agreement(const examples::CacheExamples& rps, const StageInputs& in, const fs::path& dir) {
+  auto& world = *in.groups.world;
+  const auto [mine, mine_agreeing] = rps.agreement_of_slice(world.rank(), world.size());
+  torch::Tensor counts = torch::tensor({static_cast<double>(mine), static_cast<double>(mine_agreeing)}, torch::kFloat64);
+  world.all_reduce(counts, parallel::ReduceOp::kSum);
+  const auto count = static_cast<int64_t>(counts[0].item<double>()), agreeing = static_cast<int64_t>(counts[1].item<double>());
   const double rate = count > 0 ? static_cast<double>(agreeing) / static_cast<double>(count) : 0.0;
   spdlog::info("stage 1: the RPS target is the true next item in {} of {} examples ({:.1f}%)", agreeing, count,
                100 * rate);
-  if (in.groups.world->rank() == 0)
+  if (world.rank() == 0)
     write_file_atomically(dir / "rps_targets.json",
                           nlohmann::json{{"candidates", in.recipe.stage1.rps.candidates},
                                          {"top_k", in.recipe.stage1.rps.top_k},
@@ -51,16 +57,18 @@ StageOutcome run_stage1(const StageInputs& in, Backbone& backbone, const fs::pat
   prompt::PromptEncoder encoder(r.prompt, r.teacher.model, s1.soft_tokens, *backbone.tokenizer, in.dataset, C);
 
   const bool with_ta = tasks != Stage1Tasks::kRpsOnly, with_rps = tasks != Stage1Tasks::kTemporalOnly;
-  std::vector<examples::Example> ta, rps;
+  std::vector<examples::Example> ta, no_rps;
+  std::unique_ptr<examples::CacheExamples> rps_source;  // read from the teacher cache as examples are used
   if (with_ta) ta = examples::temporal_examples(in.dataset, s1.ta.train_prefixes, C, s1.ta.demonstration_items, seed);
   if (with_rps) {
-    rps = s1.rps.candidates == "teacher_topk"
-              ? examples::teacher_topk_examples(in.cache, in.dataset, s1.rps.top_k, seed)
-              : examples::cached_examples(in.cache, in.dataset, examples::Answer::kTeacherTop1, seed);
-    for (auto& e : rps)  // the prompt lists ranks 2..top_k only when asked to
-      e.teacher_ranks.resize(s1.rps.show_ranks ? std::min<size_t>(e.teacher_ranks.size(), s1.rps.top_k - 1) : 0);
-    write_rps_agreement(rps, in, dir);
+    using Kind = examples::CacheExamples::Kind;
+    // The prompt lists ranks 2..top_k only when asked to.
+    rps_source = std::make_unique<examples::CacheExamples>(
+        in.cache, in.dataset, s1.rps.candidates == "teacher_topk" ? Kind::kTeacherTopk : Kind::kTeacherTop1, seed,
+        s1.rps.top_k, s1.rps.show_ranks ? s1.rps.top_k - 1 : 0);
+    write_rps_agreement(*rps_source, in, dir);
   }
+  std::vector<examples::Example>& rps = rps_source ? rps_source->examples() : no_rps;
   DELREC_CHECK(!with_ta || !ta.empty(),
                "stage 1 has no TA examples: no user has {} training items before a known next one (with "
                "stage1.ta.demonstration_items = {}); lower it or prepare longer sequences",
@@ -69,7 +77,10 @@ StageOutcome run_stage1(const StageInputs& in, Backbone& backbone, const fs::pat
                "(teacher.cache_train_prefixes); rebuild it with some");
   const auto valid = examples::split_examples(in.dataset, examples::Split::kValid, s1.train.eval_examples, seed);
   prompt::EncodedExamples ta_tokens(encoder, ta, prompt::Task::kTemporal);
-  prompt::EncodedExamples rps_tokens(encoder, rps, prompt::Task::kRps);
+  prompt::EncodedExamples rps_tokens =
+      rps_source ? prompt::EncodedExamples(encoder, rps, prompt::Task::kRps,
+                                           [&](examples::Example& e) { rps_source->fill(e); })
+                 : prompt::EncodedExamples(encoder, rps, prompt::Task::kRps);
   prompt::EncodedExamples valid_tokens(encoder, valid, prompt::Task::kRecommend);
   spdlog::info("stage 1: {} TA and {} RPS examples ({} candidates, {} target), {} soft tokens, {} weights, {} batches",
                ta.size(), rps.size(), s1.rps.candidates, s1.rps.target, s1.soft_tokens, s1.weighting, s1.schedule);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/delrec/cache_examples.h"
 #include "core/delrec/candidate_scorer.h"
 #include "core/delrec/examples.h"
 #include "core/delrec/losses.h"
@@ -65,9 +66,12 @@ StageOutcome run_stage2(const StageInputs& in, Backbone& backbone, const torch::
 
   const int64_t n = with_soft ? soft.size(0) : 0;
   prompt::PromptEncoder encoder(r.prompt, r.teacher.model, n, *backbone.tokenizer, in.dataset, r.data.num_candidates);
-  const auto train = examples::cached_examples(in.cache, in.dataset, examples::Answer::kTrueItem, seed);
+  // Each example is read from the teacher cache when this rank first trains on it.
+  examples::CacheExamples source(in.cache, in.dataset, examples::CacheExamples::Kind::kTrueItem, seed);
+  auto& train = source.examples();
   const auto valid = examples::split_examples(in.dataset, examples::Split::kValid, s2.train.eval_examples, seed);
-  prompt::EncodedExamples train_tokens(encoder, train, prompt::Task::kRecommend);
+  prompt::EncodedExamples train_tokens(encoder, train, prompt::Task::kRecommend,
+                                       [&source](examples::Example& e) { source.fill(e); });
   prompt::EncodedExamples valid_tokens(encoder, valid, prompt::Task::kRecommend);
   spdlog::info("{}: {} training examples, LoRA r={} alpha={} on {}", label, train.size(), config.r, config.alpha,
                fmt::join(config.target_modules, ","));

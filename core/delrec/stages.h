@@ -26,7 +26,7 @@ namespace delrec::stages {
 struct StageInputs {
   const config::Recipe& recipe;
   const data::Dataset& dataset;
-  const teacher::CacheBatch& cache;  // every cached example
+  const teacher::TeacherCacheReader& cache;  // read row by row as the stages use examples (cache_examples.h)
   const parallel::ParallelGroups& groups;
   std::string fingerprint;  // identifies the dataset and teacher cache; a stage checkpoint made for others is refused
 };

@@ -84,7 +84,7 @@ Projection& DecoderLayerImpl::proj(const std::string& name) {
 
 torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                           const torch::Tensor& past_key, const torch::Tensor& past_value,
-                                          torch::Tensor* key, torch::Tensor* value) {
+                                          torch::Tensor* key, torch::Tensor* value, const torch::Tensor& allowed) {
   const int64_t B = x.size(0), S = x.size(1), d = config_.head_dim;
   // (B, S, heads * d) -> (B, heads, S, d)
   auto heads = [&](const torch::Tensor& t, int64_t n) { return t.view({B, S, n, d}).transpose(1, 2); };
@@ -92,7 +92,7 @@ torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::T
   torch::Tensor k = apply_rope(heads(proj("self_attn.k_proj")->forward(x), local_kv_heads_), cos, sin);
   torch::Tensor v = heads(proj("self_attn.v_proj")->forward(x), local_kv_heads_);
   const int64_t P = past_key.defined() ? past_key.size(2) : 0;
-  if (P > 0) {  // (B or 1, kv, P, d) ; (B, kv, S, d) -> (B, kv, P + S, d)
+  if (P > 0) {  // (B or 1, kv, P, d) ; (B, kv, S, d) -> (B, kv, P + S, d); no copy per row where B is 1 (packed)
     k = torch::cat({past_key.expand({B, -1, -1, -1}), k}, 2);
     v = torch::cat({past_value.expand({B, -1, -1, -1}), v}, 2);
   }
@@ -107,7 +107,10 @@ torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::T
     return torch::ones({S, P + S}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(P + 1);
   };
   torch::Tensor out;  // (B, heads, S, d)
-  if (P == 0)
+  if (allowed.defined())
+    out = at::scaled_dot_product_attention(q, k, v, allowed, /*dropout_p=*/0.0, /*is_causal=*/false,
+                                           /*scale=*/std::nullopt, gqa);
+  else if (P == 0)
     out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, /*is_causal=*/true,
                                            /*scale=*/std::nullopt, gqa);
   else  // a boolean mask is true where attention is allowed
@@ -118,8 +121,34 @@ torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::T
 
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                         const torch::Tensor& past_key, const torch::Tensor& past_value,
-                                        torch::Tensor* key, torch::Tensor* value) {
-  torch::Tensor h = x + attention(input_norm->forward(x), cos, sin, past_key, past_value, key, value);
+                                        torch::Tensor* key, torch::Tensor* value, const torch::Tensor& allowed) {
+  if (recompute_ != Recompute::kFull || !torch::GradMode::is_enabled())
+    return layer(x, cos, sin, past_key, past_value, key, value, allowed);
+  // Only x (and the past keys/values) stay until backward; the keys/values asked for are outputs of the segment.
+  const bool keep_kv = key != nullptr || value != nullptr;
+  auto outputs = recomputed(
+      [this, cos, sin, allowed, keep_kv](const std::vector<torch::Tensor>& in) {
+        torch::Tensor k, v;
+        torch::Tensor out =
+            layer(in[0], cos, sin, in[1], in[2], keep_kv ? &k : nullptr, keep_kv ? &v : nullptr, allowed);
+        return keep_kv ? std::vector<torch::Tensor>{out, k, v} : std::vector<torch::Tensor>{out};
+      },
+      {x, past_key, past_value});
+  if (key) *key = outputs[1];
+  if (value) *value = outputs[2];
+  return outputs[0];
+}
+
+torch::Tensor DecoderLayerImpl::layer(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                      const torch::Tensor& past_key, const torch::Tensor& past_value,
+                                      torch::Tensor* key, torch::Tensor* value, const torch::Tensor& allowed) {
+  torch::Tensor h = x + attention(input_norm->forward(x), cos, sin, past_key, past_value, key, value, allowed);
+  if (recompute_ != Recompute::kSelective || !torch::GradMode::is_enabled()) return mlp_block(h);
+  return recomputed([this](const std::vector<torch::Tensor>& in) { return std::vector<torch::Tensor>{mlp_block(in[0])}; },
+                    {h})[0];
+}
+
+torch::Tensor DecoderLayerImpl::mlp_block(const torch::Tensor& h) {
   torch::Tensor n = post_attention_norm->forward(h);
   torch::Tensor act = torch::silu(proj("mlp.gate_proj")->forward(n)) * proj("mlp.up_proj")->forward(n);
   return h + proj("mlp.down_proj")->forward(act);
@@ -175,10 +204,15 @@ void CausalLmImpl::load(const std::filesystem::path& dir) {
   }
 }
 
+void CausalLmImpl::set_recompute(Recompute recompute) {
+  recompute_ = recompute;
+  for (auto& layer : layers_) layer->set_recompute(recompute);
+}
+
 torch::Tensor CausalLmImpl::embed(const torch::Tensor& ids) { return embed_tokens_->forward(ids); }
 
 torch::Tensor CausalLmImpl::forward_embeddings(const torch::Tensor& embeddings, const KvCache* past,
-                                               KvCache* present, int64_t last_positions) {
+                                               KvCache* present, int64_t last_positions, const Packing* packing) {
   DELREC_CHECK(embeddings.dim() == 3 && embeddings.size(2) == config_.hidden_size,
                "input embeddings of shape {} must be (batch, positions, hidden_size {})",
                c10::str(embeddings.sizes()), config_.hidden_size);
@@ -192,13 +226,33 @@ torch::Tensor CausalLmImpl::forward_embeddings(const torch::Tensor& embeddings, 
                  "key/value cache of batch {} cannot be continued by a batch of {} (it must be 1 or {})", past_batch,
                  B, B);
   }
-  DELREC_CHECK(config_.sliding_window == 0 || P + S <= config_.sliding_window,
-               "sequence of {} positions exceeds the sliding window ({}), which delrec does not implement", P + S,
-               config_.sliding_window);
-  // Tables for positions 0..P+S-1, of which the new positions use the last S.
-  auto [cos, sin] = rope_tables(config_, P + S, options_.dtype().toScalarType(), options_.device());
-  cos = cos.narrow(0, P, S);
-  sin = sin.narrow(0, P, S);
+  torch::Tensor cos, sin, allowed;
+  if (packing) {
+    DELREC_CHECK(B == 1 && !present && packing->positions.dim() == 1 && packing->positions.size(0) == S &&
+                     packing->segments.dim() == 1 && packing->segments.size(0) == S,
+                 "packed sequences need a batch of 1, no present cache, and positions and segments of length {}", S);
+    const torch::Tensor positions = packing->positions.to(options_.device());
+    const int64_t longest = positions.max().item<int64_t>() + 1;
+    DELREC_CHECK(config_.sliding_window == 0 || longest <= config_.sliding_window,
+                 "sequence of {} positions exceeds the sliding window ({}), which delrec does not implement", longest,
+                 config_.sliding_window);
+    std::tie(cos, sin) = rope_tables(config_, longest, options_.dtype().toScalarType(), options_.device());
+    cos = cos.index_select(0, positions);  // (S, head_dim): each position its own row
+    sin = sin.index_select(0, positions);
+    // (S, P + S): every past key, and the earlier positions of the same sequence.
+    const torch::Tensor seg = packing->segments.to(options_.device());
+    const torch::Tensor own = seg.unsqueeze(1).eq(seg.unsqueeze(0)) &
+                              torch::ones({S, S}, seg.options().dtype(torch::kBool)).tril();
+    allowed = torch::cat({torch::ones({S, P}, own.options()), own}, 1);
+  } else {
+    DELREC_CHECK(config_.sliding_window == 0 || P + S <= config_.sliding_window,
+                 "sequence of {} positions exceeds the sliding window ({}), which delrec does not implement", P + S,
+                 config_.sliding_window);
+    // Tables for positions 0..P+S-1, of which the new positions use the last S.
+    std::tie(cos, sin) = rope_tables(config_, P + S, options_.dtype().toScalarType(), options_.device());
+    cos = cos.narrow(0, P, S);
+    sin = sin.narrow(0, P, S);
+  }
   if (present) {
     present->keys.assign(layers_.size(), {});
     present->values.assign(layers_.size(), {});
@@ -207,7 +261,7 @@ torch::Tensor CausalLmImpl::forward_embeddings(const torch::Tensor& embeddings, 
   for (size_t i = 0; i < layers_.size(); ++i) {
     h = layers_[i]->forward(h, cos, sin, past ? past->keys[i] : torch::Tensor(),
                             past ? past->values[i] : torch::Tensor(), present ? &present->keys[i] : nullptr,
-                            present ? &present->values[i] : nullptr);
+                            present ? &present->values[i] : nullptr, allowed);
   }
   if (last_positions > 0) h = h.narrow(1, S - std::min(S, last_positions), std::min(S, last_positions));
   h = norm_->forward(h);

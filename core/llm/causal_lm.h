@@ -14,6 +14,7 @@
 
 #include "core/llm/model_config.h"
 #include "core/llm/projection.h"
+#include "core/llm/recompute.h"
 #include "parallel/communicator.h"
 #include "parallel/layers.h"
 
@@ -26,6 +27,15 @@ namespace delrec::llm {
 struct KvCache {
   std::vector<torch::Tensor> keys, values;
   int64_t length() const { return keys.empty() ? 0 : keys.front().size(2); }
+};
+
+// Several short sequences packed into one row of S new positions (batch 1), e.g. the C candidates that continue
+// one prompt: new position i belongs to sequence segments[i] and sits at absolute position positions[i]. It attends
+// to every position of the past and to the new positions j <= i of its own sequence, so the past's keys and values
+// are read once for all sequences instead of being copied per sequence.
+struct Packing {
+  torch::Tensor positions;  // (S) int64
+  torch::Tensor segments;   // (S) int64, each sequence's positions consecutive
 };
 
 // x * rsqrt(mean(x^2) + eps) * weight, computed in float32 and cast back, as Hugging Face does.
@@ -46,10 +56,14 @@ class DecoderLayerImpl : public torch::nn::Module {
   // x (B, S, hidden) at positions P..P+S-1, cos/sin (S, head_dim) of those positions -> (B, S, hidden).
   // past_key/past_value (B or 1, local_kv_heads, P, head_dim), or undefined for P = 0: every position attends to
   // all P of them and causally to x. When key/value are non-null they receive the P + S positions' keys/values.
+  // allowed (S, P + S) bool, when defined, replaces that rule: true where a new position may attend to a key.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                         const torch::Tensor& past_key = {}, const torch::Tensor& past_value = {},
-                        torch::Tensor* key = nullptr, torch::Tensor* value = nullptr);
+                        torch::Tensor* key = nullptr, torch::Tensor* value = nullptr,
+                        const torch::Tensor& allowed = {});
   void load(const Checkpoint& checkpoint, const std::string& prefix);
+  // What backward recomputes instead of keeping (recompute.h); none by default.
+  void set_recompute(Recompute recompute) { recompute_ = recompute; }
 
   RmsNorm input_norm{nullptr}, post_attention_norm{nullptr};
   // Named as in Hugging Face checkpoints (self_attn.q_proj, mlp.gate_proj, ...).
@@ -58,11 +72,17 @@ class DecoderLayerImpl : public torch::nn::Module {
  private:
   torch::Tensor attention(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                           const torch::Tensor& past_key, const torch::Tensor& past_value, torch::Tensor* key,
-                          torch::Tensor* value);
+                          torch::Tensor* value, const torch::Tensor& allowed);
+  // The layer without recomputation; the MLP block h -> h + down(silu(gate(n)) * up(n)), n = norm(h).
+  torch::Tensor layer(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                      const torch::Tensor& past_key, const torch::Tensor& past_value, torch::Tensor* key,
+                      torch::Tensor* value, const torch::Tensor& allowed);
+  torch::Tensor mlp_block(const torch::Tensor& h);
   Projection& proj(const std::string& name);
 
   ModelConfig config_;
   int64_t local_heads_, local_kv_heads_;
+  Recompute recompute_ = Recompute::kNone;
 };
 TORCH_MODULE(DecoderLayer);
 
@@ -89,8 +109,15 @@ class CausalLmImpl : public torch::nn::Module {
   // values (batch B), ready to be the past of a later call.
   // With last_positions > 0 only the last that many positions get logits (B, last_positions, V/tp): a prompt
   // whose next-token distribution alone is read skips the head's (S, V/tp) work for the rest.
+  // With `packing` the batch must be 1 and the S positions hold several sequences (see Packing); a past of batch 1
+  // is then shared by all of them, and `present` must be null.
   torch::Tensor forward_embeddings(const torch::Tensor& embeddings, const KvCache* past = nullptr,
-                                   KvCache* present = nullptr, int64_t last_positions = 0);
+                                   KvCache* present = nullptr, int64_t last_positions = 0,
+                                   const Packing* packing = nullptr);
+
+  // Activation recomputation in every decoder layer (backbone.recompute).
+  void set_recompute(Recompute recompute);
+  Recompute recompute() const { return recompute_; }
 
   const ModelConfig& config() const { return config_; }
   const std::shared_ptr<parallel::Communicator>& tp() const { return tp_; }
@@ -104,6 +131,7 @@ class CausalLmImpl : public torch::nn::Module {
   std::vector<DecoderLayer> layers_;
   RmsNorm norm_{nullptr};
   parallel::ColumnParallelLinear lm_head_{nullptr};  // null when tied to embed_tokens_
+  Recompute recompute_ = Recompute::kNone;
 };
 TORCH_MODULE(CausalLm);
 

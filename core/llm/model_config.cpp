@@ -1,5 +1,7 @@
 #include "core/llm/model_config.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/util/atomic_file.h"
@@ -77,6 +79,17 @@ int64_t ModelConfig::num_parameters() const {
   const int64_t layer = attn + mlp + 2 * hidden_size;
   const int64_t embed = vocab_size * hidden_size;
   return num_layers * layer + hidden_size + embed * (tie_word_embeddings ? 1 : 2);
+}
+
+int64_t ModelConfig::num_parameters_per_rank(int64_t tp) const {
+  const int64_t h = hidden_size, d = head_dim;
+  const int64_t q = num_heads * d / tp, kv = std::max<int64_t>(1, num_kv_heads / tp) * d;
+  int64_t layer = h * q + 2 * h * kv + q * h + 3 * h * intermediate_size / tp + 2 * h;
+  if (attention_bias) layer += q + 2 * kv;
+  if (o_bias) layer += h;
+  if (mlp_bias) layer += 2 * intermediate_size / tp + h;
+  const int64_t embed = vocab_size / tp * h;
+  return num_layers * layer + h + embed * (tie_word_embeddings ? 1 : 2);
 }
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {

@@ -37,6 +37,9 @@ struct ModelConfig {
 
   // Total parameters (tied embeddings counted once).
   int64_t num_parameters() const;
+  // Parameters one rank holds at this TP size: heads, MLP and vocabulary split, key/value heads replicated when tp
+  // exceeds their count, norms whole.
+  int64_t num_parameters_per_rank(int64_t tp) const;
 };
 
 // Parses config.json; throws delrec::Error naming the file and key for missing, mistyped or unsupported values.

@@ -121,16 +121,15 @@ void teacher_step(const config::Recipe& recipe, const data::Dataset& dataset, pa
 
 }  // namespace
 
-teacher::CacheBatch read_cache(const config::Recipe& recipe, const data::Dataset& dataset) {
-  teacher::TeacherCacheReader reader(teacher_cache_dir(recipe), dataset.fingerprint, dataset.num_items());
-  return reader.read(0, reader.num_examples());
+teacher::TeacherCacheReader open_cache(const config::Recipe& recipe, const data::Dataset& dataset) {
+  return teacher::TeacherCacheReader(teacher_cache_dir(recipe), dataset.fingerprint, dataset.num_items());
 }
 
 namespace {
 
 // What the LLM stages train on: the dataset and the teacher checkpoint whose cache they read.
-std::string inputs_fingerprint(const data::Dataset& dataset, const teacher::CacheBatch& cache) {
-  return "dataset " + dataset.fingerprint + " teacher " + cache.teacher_sha256;
+std::string inputs_fingerprint(const data::Dataset& dataset, const teacher::TeacherCacheReader& cache) {
+  return "dataset " + dataset.fingerprint + " teacher " + cache.manifest().checkpoint_sha256;
 }
 
 void ensure_backbone_with_provenance(const config::Recipe& recipe, const data::Dataset& dataset,
@@ -144,7 +143,7 @@ void ensure_backbone_with_provenance(const config::Recipe& recipe, const data::D
   stages::ensure_backbone(recipe, dataset, groups);
 }
 
-void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::CacheBatch& cache,
+void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const teacher::TeacherCacheReader& cache,
                const parallel::ParallelGroups& groups) {
   const stages::RunLayout layout(recipe);
   ensure_backbone_with_provenance(recipe, dataset, groups);
@@ -202,7 +201,7 @@ void llm_steps(const config::Recipe& recipe, const data::Dataset& dataset, const
 }
 
 stages::RunResults evaluation_step(const config::Recipe& recipe, const data::Dataset& dataset,
-                                   const teacher::CacheBatch& cache, const parallel::ParallelGroups& groups) {
+                                   const teacher::TeacherCacheReader& cache, const parallel::ParallelGroups& groups) {
   stages::RunResults results = stages::evaluate_run(recipe, dataset, cache, groups);
   const stages::RunLayout layout(recipe);
   if (groups.world->rank() == 0) {
@@ -244,7 +243,7 @@ PipelineResult run_pipeline(const config::Recipe& recipe, const parallel::World&
     ensure_backbone_with_provenance(recipe, result.dataset, groups);
     return result;
   }
-  const teacher::CacheBatch cache = read_cache(recipe, result.dataset);
+  const teacher::TeacherCacheReader cache = open_cache(recipe, result.dataset);
   llm_steps(recipe, result.dataset, cache, groups);
   result.results = evaluation_step(recipe, result.dataset, cache, groups);
   return result;
@@ -258,7 +257,7 @@ stages::RunResults evaluate_run_dir(const fs::path& run_dir, const parallel::Wor
   recipe.run.out_dir = run_dir.string();  // the directory may have moved since the run
   const data::Dataset dataset = data::load_prepared(prepared_path(recipe));
   const auto groups = parallel::make_parallel_groups(world, stages::tensor_parallel_size(recipe));
-  const teacher::CacheBatch cache = read_cache(recipe, dataset);
+  const teacher::TeacherCacheReader cache = open_cache(recipe, dataset);
   return evaluation_step(recipe, dataset, cache, groups);
 }
 

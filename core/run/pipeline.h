@@ -42,8 +42,8 @@ enum class Until { kPrepare, kTeacher, kEverything };
 PipelineResult run_pipeline(const config::Recipe& recipe, const parallel::World& world,
                             Until until = Until::kEverything);
 
-// Every example of the run's teacher cache (checked against the dataset's fingerprint).
-teacher::CacheBatch read_cache(const config::Recipe& recipe, const data::Dataset& dataset);
+// The run's teacher cache, opened (checked against the dataset's fingerprint): the stages read the rows they use.
+teacher::TeacherCacheReader open_cache(const config::Recipe& recipe, const data::Dataset& dataset);
 
 // Loads <run_dir>/recipe.resolved.yaml, the dataset and the teacher cache, and evaluates again (`delrec eval`).
 stages::RunResults evaluate_run_dir(const std::filesystem::path& run_dir, const parallel::World& world);

@@ -304,6 +304,7 @@ void TeacherCacheReader::check_batch(const CacheBatch& batch, int64_t begin, int
   }
 }
 
+TeacherCacheReader::TeacherCacheReader(TeacherCacheReader&&) noexcept = default;
 TeacherCacheReader::~TeacherCacheReader() = default;
 
 std::pair<int64_t, int64_t> TeacherCacheReader::slice(int rank, int world) const {
@@ -343,6 +344,7 @@ CacheBatch TeacherCacheReader::read(int64_t begin, int64_t end) const {
                    join("topk_scores", torch::kFloat32, {0, manifest_.top_k}),
                    manifest_.checkpoint_sha256};
   check_batch(batch, begin, end);
+  examples_read_ += end - begin;
   return batch;
 }
 

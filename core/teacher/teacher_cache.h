@@ -88,6 +88,7 @@ class TeacherCacheReader {
   // shard-*-of-*.h5 covering [0, num_examples) in order. Batches read are checked: item ids in [1, num_items],
   // finite scores.
   TeacherCacheReader(const std::filesystem::path& dir, const std::string& expected_fingerprint, int64_t num_items);
+  TeacherCacheReader(TeacherCacheReader&&) noexcept;
   ~TeacherCacheReader();
 
   const CacheManifest& manifest() const { return manifest_; }
@@ -96,6 +97,9 @@ class TeacherCacheReader {
   std::pair<int64_t, int64_t> slice(int rank, int world) const;
   CacheBatch read(int64_t begin, int64_t end) const;
   CacheBatch read_slice(int rank, int world) const;
+  // Examples read so far by this reader (every read() counts its rows): the LLM stages read only the rows they
+  // train on, and a test counts them per rank.
+  int64_t examples_read() const { return examples_read_; }
 
  private:
   class ShardCache;
@@ -105,6 +109,7 @@ class TeacherCacheReader {
   int64_t num_items_;
   CacheManifest manifest_;
   std::unique_ptr<ShardCache> shards_;  // shard files opened on first use
+  mutable int64_t examples_read_ = 0;
 };
 
 }  // namespace delrec::teacher

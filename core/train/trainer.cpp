@@ -13,6 +13,7 @@
 #include "core/train/lr_schedule.h"
 #include "core/train/stop_request.h"
 #include "core/util/error.h"
+#include "core/util/peak_memory.h"
 #include "core/util/progress.h"
 #include "core/util/random.h"
 #include "parallel/grad_clip.h"
@@ -215,6 +216,12 @@ void Trainer::log(const StepRecord& r, const nlohmann::json& extra) {
                       {"lr", r.lr},              {"grad_norm", r.grad_norm}, {"tokens", r.tokens},
                       {"seconds", r.seconds},    {"forward_backward_seconds", r.forward_backward_seconds}};
   if (r.seconds > 0) j["tokens_per_second"] = static_cast<double>(r.tokens) / r.seconds;
+  // This rank's peak since the stage started training (util/peak_memory.h): what `delrec plan` predicts.
+  if (!parameters_.empty()) {
+    const torch::Device device = parameters_.front().device();
+    j["peak_memory_bytes"] = util::peak_memory_bytes(device);
+    if (device.is_cpu()) j["peak_rss_bytes"] = util::peak_rss_bytes();
+  }
   for (const auto& [name, value] : r.losses) j["loss_" + name] = value;
   // The weights of the tasks trained this step, in task order (a step of an alternating schedule has one).
   if (r.weights.size() > 1)
@@ -256,6 +263,7 @@ void Trainer::run(const std::function<nlohmann::json(int64_t)>& validate) {
   if (lead && !options_.tensorboard_dir.empty())
     tensorboard_ = std::make_unique<tensorboard::SummaryWriter>(options_.tensorboard_dir,
                                                                 options_.tensorboard_flush_seconds);
+  if (!parameters_.empty()) util::reset_peak_memory(parameters_.front().device());
   Progress progress(options_.label, o.steps);
   double seconds = 0;
   int64_t tokens = 0, steps_here = 0;

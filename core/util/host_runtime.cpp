@@ -1,5 +1,7 @@
 #include "core/util/host_runtime.h"
 
+#include "core/util/peak_memory.h"
+
 #include <dlfcn.h>
 #include <malloc.h>
 
@@ -24,6 +26,7 @@ void tune_host_runtime() {
   static bool done = false;
   if (done) return;
   done = true;
+  track_cpu_allocations();
   if (!user_tuned_malloc()) {
     constexpr int kKeep = 1 << 30;  // 1 GiB
     // A fixed mmap threshold also stops glibc from adapting it (M_MMAP_THRESHOLD disables the dynamic one).

@@ -6,6 +6,7 @@
 //    unmaps its activations again: measured on SASRec/MovieLens-100K, one thread, 2.6 s per epoch before, 1.6 s
 //    after, half of it system time. Only blocks under 1 GiB are affected; memory freed stays with the process for
 //    its next step. Left alone when the user set GLIBC_TUNABLES or a MALLOC_*_ variable.
+//  - LibTorch's CPU allocations are counted (util/peak_memory.h), for the peak memory the trainer logs.
 //  - OpenBLAS (when it is the BLAS) runs single-threaded: LibTorch parallelises over its own intra-op threads
 //    (torch::set_num_threads), and a second pool of OpenBLAS threads spinning beside them oversubscribes the
 //    cores (measured: two intra-op threads 2.5 s per epoch with OpenBLAS threads, 1.4 s without). Left alone when

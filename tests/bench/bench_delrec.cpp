@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   recipe.stage2.train.steps = steps;
   recipe.stage2.train.eval_examples = 4;
   const auto dataset = run::run_pipeline(recipe, world, run::Until::kTeacher).dataset;
-  const auto cache = run::read_cache(recipe, dataset);
+  const auto cache = run::open_cache(recipe, dataset);
   const auto groups = parallel::make_parallel_groups(world, stages::tensor_parallel_size(recipe));
   const bool lead = world.rank() == 0;
 

@@ -53,7 +53,7 @@ TEST(StagesMpi, DataAndTensorParallelRunsReproduceTheSingleRankLosses) {
   const fs::path root = fresh_shared_dir(world, "delrec-stages-mpi");
   const config::Recipe recipe = test::tiny_delrec_recipe(root / "run", /*batch_size=*/4);
   const data::Dataset dataset = run::run_pipeline(recipe, world, run::Until::kTeacher).dataset;
-  const teacher::CacheBatch cache = run::read_cache(recipe, dataset);
+  const teacher::TeacherCacheReader cache = run::open_cache(recipe, dataset);
 
   // The reference: every rank alone, in its own directory.
   const parallel::ParallelGroups single = alone(world);
@@ -102,7 +102,7 @@ TEST(StagesMpi, ResumeOnAnotherLayoutKeepsTheSampleCountAndTheLosses) {
   recipe.checkpoint.every_steps = 1;
   recipe.checkpoint.async_save = true;
   const data::Dataset dataset = run::run_pipeline(recipe, world, run::Until::kTeacher).dataset;
-  const teacher::CacheBatch cache = run::read_cache(recipe, dataset);
+  const teacher::TeacherCacheReader cache = run::open_cache(recipe, dataset);
   torch::manual_seed(5);
   const torch::Tensor soft = torch::randn({3, 32}) * 0.02;
 
@@ -135,6 +135,55 @@ TEST(StagesMpi, ResumeOnAnotherLayoutKeepsTheSampleCountAndTheLosses) {
   EXPECT_EQ(state.at("batches_taken").get<std::vector<int64_t>>(), std::vector<int64_t>{6});  // 6 x 4 samples
   EXPECT_EQ(state.at("dp").get<int>(), world.size());
   EXPECT_EQ(read_file(dir / "checkpoints/latest"), "step-000006\n");
+  world.group()->barrier();
+  if (rank == 0) fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace delrec::stages
+
+namespace delrec::stages {
+namespace {
+
+// Each data-parallel rank reads from the teacher cache only the examples it trains on: stage 2's 5 steps of 4
+// examples over DP ranks read at most 5 x 4 / DP rows per rank (fewer when an example comes back), where every
+// rank used to read the whole cache; together the ranks read every example one rank alone reads. Stage 1 reads its
+// RPS examples and, for rps_targets.json, its 1/world slice of the cache.
+TEST(StagesMpi, EachRankReadsOnlyTheCacheRowsItTrainsOn) {
+  const auto& world = test::test_world();
+  const int rank = world.rank(), W = world.size();
+  const fs::path root = fresh_shared_dir(world, "delrec-cache-reads-mpi");
+  const config::Recipe recipe = test::tiny_delrec_recipe(root / "run", /*batch_size=*/4);
+  const data::Dataset dataset = run::run_pipeline(recipe, world, run::Until::kTeacher).dataset;
+  torch::manual_seed(5);
+  const torch::Tensor soft = torch::randn({3, 32}) * 0.02;
+
+  const teacher::TeacherCacheReader alone_reader = run::open_cache(recipe, dataset);
+  const int64_t total = alone_reader.num_examples();
+  const parallel::ParallelGroups single = alone(world);
+  Backbone b0 = load_backbone(recipe, single);
+  run_stage2({recipe, dataset, alone_reader, single, "test"}, b0, soft, root / ("alone-" + std::to_string(rank)));
+  const int64_t read_alone = alone_reader.examples_read();
+  EXPECT_GT(read_alone, 0);
+  EXPECT_LE(read_alone, 5 * 4);
+  EXPECT_LT(read_alone, total) << "one rank alone reads the examples of its 20 samples, not the whole cache";
+
+  const auto groups = parallel::make_parallel_groups(world, 1);  // DP over every rank
+  const teacher::TeacherCacheReader reader = run::open_cache(recipe, dataset);
+  Backbone b1 = load_backbone(recipe, groups);
+  run_stage2({recipe, dataset, reader, groups, "test"}, b1, soft, root / "dp");
+  const int64_t mine = reader.examples_read();
+  EXPECT_GT(mine, 0) << "rank " << rank;
+  EXPECT_LE(mine, 5 * 4 / W) << "rank " << rank << " of " << W;
+  torch::Tensor sum = torch::tensor({static_cast<double>(mine)}, torch::kFloat64);
+  world.group()->all_reduce(sum, parallel::ReduceOp::kSum);
+  EXPECT_GE(sum.item<double>(), static_cast<double>(read_alone)) << "some trained example was never read";
+
+  const teacher::TeacherCacheReader stage1_reader = run::open_cache(recipe, dataset);
+  Backbone b2 = load_backbone(recipe, groups);
+  run_stage1({recipe, dataset, stage1_reader, groups, "test"}, b2, root / "dp-stage1");
+  const auto [begin, end] = stage1_reader.slice(rank, W);
+  EXPECT_LE(stage1_reader.examples_read(), (end - begin) + 5 * 4 / W) << "rank " << rank;
   world.group()->barrier();
   if (rank == 0) fs::remove_all(root);
 }

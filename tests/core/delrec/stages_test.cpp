@@ -64,7 +64,7 @@ class Stages : public ::testing::Test {
     recipe_ = new config::Recipe(test::tiny_delrec_recipe(dir_->path() / "run"));
     const auto prepared = run::run_pipeline(*recipe_, world(), run::Until::kTeacher);
     dataset_ = new data::Dataset(prepared.dataset);
-    cache_ = new teacher::CacheBatch(run::read_cache(*recipe_, *dataset_));
+    cache_ = new teacher::TeacherCacheReader(run::open_cache(*recipe_, *dataset_));
   }
   static void TearDownTestSuite() {
     delete cache_;
@@ -77,12 +77,12 @@ class Stages : public ::testing::Test {
   static test::TempDir* dir_;
   static config::Recipe* recipe_;
   static data::Dataset* dataset_;
-  static teacher::CacheBatch* cache_;
+  static teacher::TeacherCacheReader* cache_;
 };
 test::TempDir* Stages::dir_ = nullptr;
 config::Recipe* Stages::recipe_ = nullptr;
 data::Dataset* Stages::dataset_ = nullptr;
-teacher::CacheBatch* Stages::cache_ = nullptr;
+teacher::TeacherCacheReader* Stages::cache_ = nullptr;
 
 TEST_F(Stages, StageOneTrainsOnlyTheSoftPrompt) {
   Backbone backbone = load_backbone(*recipe_, single_groups());
