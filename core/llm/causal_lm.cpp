@@ -13,15 +13,6 @@
 namespace delrec::llm {
 namespace {
 
-// Checks that the TP group can split this architecture, naming every factor.
-void check_tp(const ModelConfig& c, int tp) {
-  DELREC_CHECK(c.num_heads % tp == 0, "tp({}) must divide num_attention_heads({})", tp, c.num_heads);
-  DELREC_CHECK(c.num_kv_heads % tp == 0 || tp % c.num_kv_heads == 0,
-               "tp({}) must divide num_key_value_heads({}) or be a multiple of it", tp, c.num_kv_heads);
-  DELREC_CHECK(c.intermediate_size % tp == 0, "tp({}) must divide intermediate_size({})", tp, c.intermediate_size);
-  DELREC_CHECK(c.vocab_size % tp == 0, "tp({}) must divide vocab_size({})", tp, c.vocab_size);
-}
-
 torch::Tensor read_full(const Checkpoint& ck, const std::string& name, at::IntArrayRef shape) {
   torch::Tensor t = ck.read(name);
   DELREC_CHECK(t.sizes() == shape, "checkpoint tensor '{}' has shape {}, the config implies {}", name,
@@ -164,7 +155,8 @@ void DecoderLayerImpl::load(const Checkpoint& ck, const std::string& prefix) {
 CausalLmImpl::CausalLmImpl(const ModelConfig& config, std::shared_ptr<parallel::Communicator> tp, torch::Dtype dtype,
                            torch::Device device)
     : config_(config), tp_(std::move(tp)), options_(torch::TensorOptions().dtype(dtype).device(device)) {
-  check_tp(config_, tp_->size());
+  const std::string split_error = config_.tp_split_error(tp_->size());
+  DELREC_CHECK(split_error.empty(), "{}", split_error);
   embed_tokens_ = register_module(
       "embed_tokens", parallel::VocabParallelEmbedding(
                           parallel::VocabParallelEmbeddingOptions(config_.vocab_size, config_.hidden_size)

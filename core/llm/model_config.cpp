@@ -1,5 +1,7 @@
 #include "core/llm/model_config.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -90,6 +92,19 @@ int64_t ModelConfig::num_parameters_per_rank(int64_t tp) const {
   if (mlp_bias) layer += 2 * intermediate_size / tp + h;
   const int64_t embed = vocab_size / tp * h;
   return num_layers * layer + h + embed * (tie_word_embeddings ? 1 : 2);
+}
+
+std::string ModelConfig::tp_split_error(int64_t tp) const {
+  std::string why;
+  auto fails = [&](bool ok, std::string what) {
+    if (!ok) why += (why.empty() ? "" : "; ") + what;
+  };
+  fails(num_heads % tp == 0, fmt::format("tp({}) must divide num_attention_heads({})", tp, num_heads));
+  fails(num_kv_heads % tp == 0 || tp % num_kv_heads == 0,
+        fmt::format("tp({}) must divide num_key_value_heads({}) or be a multiple of it", tp, num_kv_heads));
+  fails(intermediate_size % tp == 0, fmt::format("tp({}) must divide intermediate_size({})", tp, intermediate_size));
+  fails(vocab_size % tp == 0, fmt::format("tp({}) must divide vocab_size({})", tp, vocab_size));
+  return why;
 }
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {

@@ -40,6 +40,9 @@ struct ModelConfig {
   // Parameters one rank holds at this TP size: heads, MLP and vocabulary split, key/value heads replicated when tp
   // exceeds their count, norms whole.
   int64_t num_parameters_per_rank(int64_t tp) const;
+  // Why a TP group of this size cannot split the model (heads, key/value heads, MLP width, vocabulary), naming
+  // every factor that fails; empty when it can.
+  std::string tp_split_error(int64_t tp) const;
 };
 
 // Parses config.json; throws delrec::Error naming the file and key for missing, mistyped or unsupported values.

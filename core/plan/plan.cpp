@@ -42,6 +42,11 @@ double measured_cpu_matmul_flops() {
   return best;
 }
 
+// Seconds of matmul work at the hardware's rate; 0 while the rate is unknown (the CPU's before make_plan measures it).
+double compute_seconds(double flops, const Hardware& hw) {
+  return hw.matmul_flops > 0 ? flops / (hw.matmul_flops * hw.efficiency) : 0;
+}
+
 int64_t compute_bytes(const config::Recipe& recipe, const Hardware& hw) {
   const std::string& d = recipe.backbone.dtype;
   if (d == "float32") return 4;
@@ -173,7 +178,7 @@ StageEstimate llm_stage(const config::Recipe& recipe, const llm::ModelConfig& c,
     if (mode == "selective") flops_per_token += 2 * mlp_params;
     const double step_tokens = static_cast<double>(local) * per_example;
     const double head_flops = static_cast<double>(local) * head_positions * 4 * s.h * s.V / t;
-    e.compute_seconds = (step_tokens * flops_per_token + head_flops) / (hw.matmul_flops * hw.efficiency);
+    e.compute_seconds = compute_seconds(step_tokens * flops_per_token + head_flops, hw);
     // TP: the two row-parallel outputs per layer forward, the five column-parallel inputs' gradients backward;
     // recomputation repeats the forward ones.
     const double collectives = (2 + 5 + (mode == "full" ? 2 : 0)) * s.L;
@@ -189,9 +194,8 @@ StageEstimate llm_stage(const config::Recipe& recipe, const llm::ModelConfig& c,
     if (s.likelihood) e.activations += s.L * static_cast<double>(s.S) * 2 * std::max(s.kv / t, s.q / s.heads) * s.b;
     e.scoring = logits_bytes * 2;
     const double N = layer_matmul_params(s, t);
-    e.compute_seconds = (per_example * (2 * N + 2 * s.L * s.q / t * static_cast<double>(s.S)) +
-                         head_positions * 2 * s.h * s.V / t) /
-                        (hw.matmul_flops * hw.efficiency);
+    e.compute_seconds = compute_seconds(
+        per_example * (2 * N + 2 * s.L * s.q / t * static_cast<double>(s.S)) + head_positions * 2 * s.h * s.V / t, hw);
     e.tp_seconds = tp > 1 ? 2 * s.L * all_reduce_seconds(per_example * s.h * s.b, t, hw.tp_bytes_per_s) : 0;
   }
   e.peak_bytes = e.weights + e.trainable + e.activations + e.scoring + e.comm + e.context;
@@ -218,14 +222,9 @@ StageEstimate teacher_stage(const config::Recipe& recipe, const Request& req) {
   e.scoring = t.loss == "softmax" ? tokens * items * 4 * 3 : tokens * hidden * 4 * 4;
   e.peak_bytes = e.trainable + e.activations + e.scoring + e.context;
   const double flops = 6 * tokens * (blocks * 12 * hidden * hidden + (t.loss == "softmax" ? items * hidden : 2 * hidden));
-  e.compute_seconds = flops / (req.hw.matmul_flops * req.hw.efficiency);
+  e.compute_seconds = compute_seconds(flops, req.hw);
   e.step_seconds = e.compute_seconds;
   return e;
-}
-
-bool tp_splits(const llm::ModelConfig& c, int64_t tp) {
-  return c.num_heads % tp == 0 && (c.num_kv_heads % tp == 0 || tp % c.num_kv_heads == 0) &&
-         c.intermediate_size % tp == 0 && c.vocab_size % tp == 0;
 }
 
 Shape shape_of(const config::Recipe& recipe, const llm::ModelConfig& c, const Request& req) {
@@ -255,42 +254,42 @@ std::string gib(double bytes) { return fmt::format("{:.2f}", bytes / kGiB); }
 }  // namespace
 
 Hardware hardware(const std::string& name) {
-  Hardware hw;
-  hw.name = name;
   // Matmul rates: bfloat16 dense, as LibTorch reaches them (H100/H200: measured, ~80% of the published 989
   // TFLOP/s; A100: 87% of the published 312). Efficiency: what a LoRA/soft-prompt step reaches of that rate
-  // (docs/plan.md). Bus bandwidths: NCCL all-reduce over NVLink inside a node, InfiniBand across nodes.
-  if (name == "h100-80gb" || name == "h200-141gb") {
-    hw.memory_bytes = (name == "h100-80gb" ? 79.2 : 139.8) * kGiB;
-    hw.matmul_flops = 790e12;
+  // (docs/plan.md). Bus bandwidths: NCCL all-reduce over NVLink inside a node, InfiniBand across nodes. Every
+  // GPU: 0.75 GiB of CUDA context and LibTorch kernels, 0.5 GiB of NCCL buffers.
+  struct Gpu {
+    const char* name;
+    double memory_gib, matmul_flops, tp_bytes_per_s, dp_bytes_per_s;
+  };
+  static constexpr Gpu kGpus[] = {{"h100-80gb", 79.2, 790e12, 360e9, 40e9},
+                                  {"h200-141gb", 139.8, 790e12, 360e9, 40e9},
+                                  {"a100-80gb", 79.2, 270e12, 230e9, 20e9}};
+  Hardware hw;
+  hw.name = name;
+  for (const Gpu& g : kGpus) {
+    if (name != g.name) continue;
+    hw.memory_bytes = g.memory_gib * kGiB;
+    hw.matmul_flops = g.matmul_flops;
     hw.efficiency = 0.5;
-    hw.tp_bytes_per_s = 360e9;
-    hw.dp_bytes_per_s = 40e9;
+    hw.tp_bytes_per_s = g.tp_bytes_per_s;
+    hw.dp_bytes_per_s = g.dp_bytes_per_s;
     hw.context_bytes = 0.75 * kGiB;
     hw.comm_bytes = 0.5 * kGiB;
-  } else if (name == "a100-80gb") {
-    hw.memory_bytes = 79.2 * kGiB;
-    hw.matmul_flops = 270e12;
-    hw.efficiency = 0.5;
-    hw.tp_bytes_per_s = 230e9;
-    hw.dp_bytes_per_s = 20e9;
-    hw.context_bytes = 0.75 * kGiB;
-    hw.comm_bytes = 0.5 * kGiB;
-  } else if (name == "cpu") {
-    hw.gpu = false;
-    const auto pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-    hw.memory_bytes = static_cast<double>(pages) * static_cast<double>(page);  // shared by the node's ranks
-    hw.matmul_flops = measured_cpu_matmul_flops();
-    hw.efficiency = 0.8;  // bench_peer: 0.094-0.131 TFLOP/s of steps against ~0.14 for torch.mm alone
-    hw.tp_bytes_per_s = 5e9;
-    hw.dp_bytes_per_s = 1e9;
-    // The process before the model: LibTorch, oneDNN and MPI mapped and initialised, the dataset, the tokenizer
-    // (measured on Debian 12 x86-64 with the PyTorch wheel: ~0.21 GiB of library pages, ~0.2 GiB of heap).
-    hw.context_bytes = 0.38 * kGiB;
-    hw.comm_bytes = 0;  // MPI's buffers: in the process before the model (MPI starts first)
-  } else {
-    throw Error(fmt::format("--gpu: unknown hardware '{}' (use h100-80gb, h200-141gb, a100-80gb or cpu)", name));
+    return hw;
   }
+  DELREC_CHECK(name == "cpu", "--gpu: unknown hardware '{}' (use h100-80gb, h200-141gb, a100-80gb or cpu)", name);
+  hw.gpu = false;
+  const auto pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  hw.memory_bytes = static_cast<double>(pages) * static_cast<double>(page);  // shared by the node's ranks
+  hw.matmul_flops = 0;  // measured by make_plan, which times steps; the memory check before a run needs none
+  hw.efficiency = 0.8;  // bench_peer: 0.094-0.131 TFLOP/s of steps against ~0.14 for torch.mm alone
+  hw.tp_bytes_per_s = 5e9;
+  hw.dp_bytes_per_s = 1e9;
+  // The process before the model: LibTorch, oneDNN and MPI mapped and initialised, the dataset, the tokenizer
+  // (measured on Debian 12 x86-64 with the PyTorch wheel: ~0.21 GiB of library pages, ~0.2 GiB of heap).
+  hw.context_bytes = 0.38 * kGiB;
+  hw.comm_bytes = 0;  // MPI's buffers: in the process before the model (MPI starts first)
   return hw;
 }
 
@@ -342,12 +341,13 @@ Plan make_plan(const config::Recipe& recipe, const Request& req) {
   plan.config = backbone_config(recipe);
   plan.model = recipe.backbone.path.empty() ? "the scratch backbone" : recipe.backbone.path;
   plan.request = req;
+  if (plan.request.hw.matmul_flops <= 0) plan.request.hw.matmul_flops = measured_cpu_matmul_flops();
   plan.recompute = recipe.backbone.recompute;
-  plan.tokens_per_example = shape_of(recipe, plan.config, req).S;
+  plan.tokens_per_example = shape_of(recipe, plan.config, plan.request).S;
   const int64_t world = req.nodes * req.gpus_per_node;
   for (int64_t tp = 1; tp <= req.gpus_per_node; ++tp) {
-    if (req.gpus_per_node % tp != 0 || !tp_splits(plan.config, tp)) continue;  // a TP group stays on one node
-    plan.layouts.push_back(estimate_layout(recipe, plan.config, req, tp, world / tp));
+    if (req.gpus_per_node % tp != 0 || !plan.config.tp_split_error(tp).empty()) continue;  // a TP group stays on one node
+    plan.layouts.push_back(estimate_layout(recipe, plan.config, plan.request, tp, world / tp));
   }
   // The fastest stage-2 step among the layouts that fit (stage 2 is the longest training); ties to less TP.
   double best = 0;
@@ -411,11 +411,9 @@ nlohmann::json plan_json(const Plan& p) {
 
 void check_fits(const config::Recipe& recipe, const Request& req, int64_t tp, int64_t dp) {
   const llm::ModelConfig c = backbone_config(recipe);
-  DELREC_CHECK(tp_splits(c, tp),
-               "backbone.tp {} cannot split this backbone ({} heads, {} key/value heads, MLP width {}, vocabulary {}): "
-               "TP must divide the heads, the MLP width and the vocabulary, and divide the key/value heads or be a "
-               "multiple of them; `delrec plan` lists the TP sizes that work",
-               tp, c.num_heads, c.num_kv_heads, c.intermediate_size, c.vocab_size);
+  const std::string split_error = c.tp_split_error(tp);
+  DELREC_CHECK(split_error.empty(), "backbone.tp {} cannot split this backbone: {}; `delrec plan` lists the TP sizes that work",
+               tp, split_error);
   const Layout l = estimate_layout(recipe, c, req, tp, dp);
   if (l.fits) return;
   std::string why;

@@ -19,7 +19,7 @@ namespace delrec::plan {
 struct Hardware {
   std::string name;             // h100-80gb, h200-141gb, a100-80gb, cpu
   double memory_bytes = 0;      // usable by one rank
-  double matmul_flops = 0;      // dense matmul rate in the compute dtype (measured where known)
+  double matmul_flops = 0;      // dense matmul rate in the compute dtype; on the CPU 0 until make_plan measures it
   double efficiency = 0;        // fraction of matmul_flops a training step reaches
   double tp_bytes_per_s = 0;    // all-reduce bus bandwidth inside a node (NVLink; shared memory on CPU)
   double dp_bytes_per_s = 0;    // all-reduce bus bandwidth across nodes

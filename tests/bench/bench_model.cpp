@@ -19,6 +19,7 @@
 #include "parallel/cross_entropy.h"
 #include "parallel/parallel_groups.h"
 #include "core/util/host_runtime.h"
+#include "core/util/peak_memory.h"
 
 namespace fs = std::filesystem;
 using namespace delrec;
@@ -34,16 +35,6 @@ const char* const k1BConfig = R"({"model_type":"llama","vocab_size":128256,"hidd
   "head_dim":64,"rope_theta":500000.0,"tie_word_embeddings":true,"max_position_embeddings":131072,"torch_dtype":"bfloat16"})";
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// Peak resident memory of this process in GiB (VmHWM), reset by reset_peak_rss().
-double peak_rss_gib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / (1 << 20);  // kB -> GiB
-  return 0;
-}
-void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 // Tokens per second of forward + backward (LoRA on q/v, loss = vocabulary-parallel cross-entropy).
 double tokens_per_second(const llm::ModelConfig& config, const std::shared_ptr<parallel::Communicator>& tp,
@@ -118,19 +109,20 @@ void load(const fs::path& dir) {
   parallel::World world;
   auto groups = parallel::make_parallel_groups(world, world.size());
   world.group()->barrier();
-  reset_peak_rss();
-  const double rss_before = peak_rss_gib();
+  const torch::Device cpu(torch::kCPU);
+  util::reset_peak_memory(cpu);
+  const double rss_before = util::peak_rss_bytes() / double(1 << 30);
   auto t0 = Clock::now();
   llm::CausalLm model = llm::load_causal_lm(dir, groups.tp, torch::kBFloat16);
   const double secs = seconds_since(t0);
   int64_t local_params = 0;
   for (const auto& p : model->parameters()) local_params += p.numel();
   const double share = local_params * 2.0 / (1 << 30);
+  const double peak = util::peak_rss_bytes() / double(1 << 30);
   world.group()->barrier();
   std::cout << fmt::format("tp {} rank {}: load {:.2f} s, peak RSS {:.2f} GiB (before load {:.2f} GiB), this "
                            "rank's bf16 weights {:.2f} GiB, peak / share {:.2f}\n",
-                           world.size(), world.rank(), secs, peak_rss_gib(), rss_before, share,
-                           peak_rss_gib() / share)
+                           world.size(), world.rank(), secs, peak, rss_before, share, peak / share)
             << std::flush;
 }
 

@@ -1,5 +1,5 @@
 """A randomly initialised Llama of about 1B parameters in the Hugging Face folder format, with SmolLM2's tokenizer,
-for measuring `delrec plan` on a third model size (docs/plan.md). Not used by ctest (4.4 GB of float32 weights).
+for measuring `delrec plan` on a third model size (docs/plan.md). Not used by ctest (3.7 GB of float32 weights).
 
     make_random_llama.py SMOLLM2_DIR OUT_DIR
 """
@@ -14,7 +14,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 def main():
     smollm2, out = Path(sys.argv[1]), Path(sys.argv[2])
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=49152, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
+    config = LlamaConfig(vocab_size=49152, hidden_size=2048, intermediate_size=5632, num_hidden_layers=16,
                          num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192,
                          rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False)
     model = LlamaForCausalLM(config)

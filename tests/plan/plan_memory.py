@@ -2,11 +2,12 @@
 
     plan_memory.py DELREC WORK [--data ML100K] [--smollm2 DIR] CASE...      CASE = MODEL:TP:RECOMPUTE
     MODEL: scratch (the quickstart's backbone, synthetic data), smollm2 (SmolLM2-135M on MovieLens-100K), or a
-           Hugging Face folder (run on MovieLens-100K like smollm2)
+           Hugging Face folder (run on MovieLens-100K like smollm2, with 5 history items and 10 candidates: the
+           random ~1B Llama of make_random_llama.py, docs/plan.md)
 
 Each case runs the recipe for a few steps of stage 1 and stage 2 (`delrec launch -n TP --tp TP -- run ...`) and
-reads the largest `peak_memory_bytes` of each stage's metrics.jsonl (rank 0: the process's resident-set high-water
-mark since the stage started training, on CPU). It then asks `delrec plan --json` about the same recipe, overrides
+reads the largest `peak_memory_bytes` of each stage's metrics.jsonl (rank 0; on CPU the resident set when the stage
+started training plus LibTorch's largest allocated total since, core/util/peak_memory.h). It then asks `delrec plan --json` about the same recipe, overrides
 and layout, with --tokens-per-example set to the longest micro-batch's mean prompt length the run logged, and
 prints one row per stage. Exits 1 when a prediction is off by more than --tolerance (default 10%), 77 when the
 MovieLens-100K files a case needs are missing.
@@ -31,8 +32,10 @@ def overrides_for(model, data, smollm2, work, recompute):
         return "quickstart", None, common + ["data.synthetic.users=60", "teacher.epochs=2", "teacher.max_len=20"]
     folder = smollm2 if model == "smollm2" else model
     recipe = ROOT / "recipes" / "ml100k-delrec-smollm2.yaml"
-    return "run", recipe, common + [f"data.source={data}", f"backbone.path={folder}", "teacher.epochs=1",
-                                    "teacher.eval_every=1"]
+    common += [f"data.source={data}", f"backbone.path={folder}", "teacher.epochs=1", "teacher.eval_every=1"]
+    if model != "smollm2":  # a larger model: half the prompt (~250 tokens) keeps a case to a few minutes on 2 cores
+        common += ["prompt.max_history_items=5", "data.num_candidates=10"]
+    return "run", recipe, common
 
 
 def measured(work, stage, batch):

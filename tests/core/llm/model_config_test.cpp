@@ -91,5 +91,26 @@ TEST(ModelConfig, DegenerateNumbersAreRefused) {
   EXPECT_EQ(parse_model_config(base.substr(0, base.rfind("2")) + "4}", "cfg").head_dim, 2);
 }
 
+// The TP sizes that split a model: every head count, the MLP width and the vocabulary divisible by TP, key/value
+// heads divisible by it or replicated (TP a multiple of them). The failures are named one by one.
+TEST(ModelConfig, TpSplitErrorNamesEveryFactorThatFails) {
+  // tiny-llama: 8 heads, 4 key/value heads, MLP 176, vocabulary 384.
+  const ModelConfig c = load_model_config(test::fixtures_dir() / "tiny-llama/config.json");
+  for (int64_t tp : {1, 2, 4, 8}) EXPECT_EQ(c.tp_split_error(tp), "") << tp;  // 8 = 2 x the 4 kv heads
+  const std::string three = c.tp_split_error(3);
+  EXPECT_NE(three.find("tp(3) must divide num_attention_heads(8)"), std::string::npos) << three;
+  EXPECT_NE(three.find("num_key_value_heads(4) or be a multiple of it"), std::string::npos) << three;
+  EXPECT_NE(three.find("intermediate_size(176)"), std::string::npos) << three;
+  EXPECT_EQ(three.find("vocab_size"), std::string::npos) << three;  // 384 = 3 x 128 splits
+  ModelConfig odd = c;
+  odd.num_heads = 12;
+  odd.num_kv_heads = 6;
+  odd.intermediate_size = 180;
+  // 12 heads, 6 kv heads, MLP 180 and vocabulary 384 all split over 6; a vocabulary of 385 alone does not.
+  EXPECT_EQ(odd.tp_split_error(6), "");
+  odd.vocab_size = 385;
+  EXPECT_EQ(odd.tp_split_error(6), "tp(6) must divide vocab_size(385)");
+}
+
 }  // namespace
 }  // namespace delrec::llm
