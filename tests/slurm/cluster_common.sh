@@ -18,13 +18,53 @@ stop_pidfile() {
   rm -f "$1"
 }
 
-# A port in 20000-59999 that nothing listens on (bash's /dev/tcp connects only when something does).
+# A port nothing listens on (bash's /dev/tcp connects only when something does), in 20000 up to the start of the
+# kernel's ephemeral range (32768 on Linux by default): a port in that range can be taken by any outgoing
+# connection between this check and the daemon's bind.
 free_port() {
-  local port
+  local port low=32768 high
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  ((low > 21000)) || low=32768
   while true; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % (low - 20000)))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
+}
+
+# Waits until the command "$@" succeeds (it bounds its own Slurm commands with `timeout`: they block for seconds
+# while no controller answers), up to 60 s. Returns 0 when up, 1 at the deadline, 2 as soon as none of the
+# daemons named in $watch (e.g. "slurmctld slurmd") started with DIR/slurm.conf is left running.
+wait_until_up() {
+  local deadline=$((SECONDS + 60)) daemon
+  while ((SECONDS < deadline)); do
+    "$@" && return 0
+    for daemon in $watch; do
+      pgrep -f -- "$daemon -f $dir/slurm.conf" >/dev/null || return 2
+    done
+    sleep 0.5
+  done
+  return 1
+}
+
+controller_up() { timeout 5 scontrol ping 2>/dev/null | grep -q UP; }
+
+# slurmctld on DIR/slurm.conf, once it answers. Its port can be taken between free_port and its bind (by any
+# program): then it exits with "Address already in use", and it is started again on another port, up to 3 times.
+start_controller() {
+  local attempt rc
+  for attempt in 1 2 3; do
+    rm -f "$dir/slurmctld.log"
+    slurmctld -f "$dir/slurm.conf"
+    rc=0
+    watch=slurmctld wait_until_up controller_up || rc=$?
+    ((rc == 0)) && return 0
+    ((rc == 2)) && grep -q "Address already in use" "$dir/slurmctld.log" 2>/dev/null || break
+    echo "slurmctld's port was taken meanwhile; again on another" >&2
+    sed -i "s/^SlurmctldPort=.*/SlurmctldPort=$(free_port)/" "$dir/slurm.conf"
+  done
+  echo "slurmctld in $dir did not come up; its log:" >&2
+  tail -n 20 "$dir/slurmctld.log" >&2 || true
+  return 1
 }
 
 # Fresh state, spool and munge folders in DIR, and munged with a fresh key and its socket in DIR (a path socket

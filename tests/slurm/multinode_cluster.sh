@@ -154,7 +154,7 @@ export SLURM_CONF=$dir/slurm.conf
 export OMPI_MCA_btl_tcp_if_include=$net.0/24 OMPI_MCA_oob_tcp_if_include=$net.0/24
 EOF
   export SLURM_CONF=$dir/slurm.conf
-  slurmctld -f "$SLURM_CONF"
+  start_controller
   for ((i = 1; i <= nodes; i++)); do
     # slurmd daemonizes and stays in the three namespaces; its jobs inherit them. nsenter rather than
     # `ip netns exec`: that one mounts a fresh /sys, without the cgroup file systems slurmd insists on.
@@ -166,18 +166,17 @@ EOF
   done
   trap - ERR
 
-  for _ in $(seq 60); do
-    if (($(sinfo -h -N -p debug -o '%t' 2>/dev/null | grep -c '^idle') == nodes)); then
-      echo "$nodes-node Slurm cluster up ($net.0/24): export SLURM_CONF=$SLURM_CONF  (or: source $dir/env)"
-      return 0
-    fi
-    sleep 0.5
-  done
+  if watch="slurmctld slurmd" wait_until_up nodes_idle; then
+    echo "$nodes-node Slurm cluster up ($net.0/24): export SLURM_CONF=$SLURM_CONF  (or: source $dir/env)"
+    return 0
+  fi
   echo "the Slurm cluster in $dir did not come up; logs:" >&2
   tail -n 20 "$dir"/*.log >&2 || true
   stop
   exit 1
 }
+
+nodes_idle() { (($(timeout 5 sinfo -h -N -p debug -o '%t' 2>/dev/null | grep -c '^idle') == nodes)); }
 
 case $action in
 start) start ;;

@@ -70,21 +70,20 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
   export SLURM_CONF=$dir/slurm.conf
-  slurmctld -f "$SLURM_CONF"
-  slurmd -f "$SLURM_CONF"
-
-  for _ in $(seq 60); do
-    if sinfo -h -o '%T' 2>/dev/null | grep -Eq '^(idle|mixed|allocated)'; then
+  if start_controller; then
+    slurmd -f "$SLURM_CONF"
+    if watch="slurmctld slurmd" wait_until_up node_idle; then
       echo "one-node Slurm cluster up: export SLURM_CONF=$SLURM_CONF"
       return 0
     fi
-    sleep 0.5
-  done
+  fi
   echo "the Slurm cluster in $dir did not come up; logs:" >&2
   tail -n 20 "$dir"/*.log >&2 || true
   stop
   exit 1
 }
+
+node_idle() { timeout 5 sinfo -h -o '%T' 2>/dev/null | grep -Eq '^(idle|mixed|allocated)'; }
 
 case $action in
 start) start ;;
