@@ -14,11 +14,28 @@ torch::Tensor ids_tensor(const std::vector<int64_t>& ids, torch::Device device) 
 
 torch::Tensor score_example(llm::CausalLm& model, const torch::Tensor& soft_prompt,
                             const prompt::TokenizedExample& tokens, const prompt::PromptEncoder& encoder) {
+  return score_examples(model, soft_prompt, {&tokens}, encoder).front();
+}
+
+std::vector<torch::Tensor> score_examples(llm::CausalLm& model, const torch::Tensor& soft_prompt,
+                                          const std::vector<const prompt::TokenizedExample*>& tokens,
+                                          const prompt::PromptEncoder& encoder) {
   const auto device = model->parameters().front().device();
-  torch::Tensor embeddings = scoring::prompt_embeddings(model, ids_tensor(tokens.before, device), soft_prompt,
-                                                        ids_tensor(tokens.after, device));  // (1, P, hidden)
-  if (encoder.scoring() == prompt::Scoring::kLabel) return scoring::label_scores(model, embeddings, encoder.label_ids());
-  return scoring::likelihood_scores(model, embeddings, tokens.answers);
+  std::vector<torch::Tensor> embeddings;  // each (1, P_i, hidden)
+  embeddings.reserve(tokens.size());
+  for (const auto* t : tokens)
+    embeddings.push_back(
+        scoring::prompt_embeddings(model, ids_tensor(t->before, device), soft_prompt, ids_tensor(t->after, device)));
+  std::vector<torch::Tensor> scores;  // each (C)
+  if (encoder.scoring() == prompt::Scoring::kLabel) {
+    if (embeddings.empty()) return scores;
+    torch::Tensor all = scoring::label_scores(model, embeddings, encoder.label_ids());  // (N, C)
+    for (int64_t i = 0; i < all.size(0); ++i) scores.push_back(all[i]);
+    return scores;
+  }
+  for (size_t i = 0; i < tokens.size(); ++i)
+    scores.push_back(scoring::likelihood_scores(model, embeddings[i], tokens[i]->answers));
+  return scores;
 }
 
 int64_t example_tokens(const prompt::TokenizedExample& tokens, int64_t soft_tokens) {

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "core/delrec/prompt_encoder.h"
 #include "core/llm/causal_lm.h"
@@ -18,6 +19,12 @@ namespace delrec::stages {
 // and the adapters.
 torch::Tensor score_example(llm::CausalLm& model, const torch::Tensor& soft_prompt,
                             const prompt::TokenizedExample& tokens, const prompt::PromptEncoder& encoder);
+
+// score_example of several examples, in order. With label scoring their prompts run packed into one forward
+// (scoring::label_scores of N prompts); likelihood scoring runs them one after another.
+std::vector<torch::Tensor> score_examples(llm::CausalLm& model, const torch::Tensor& soft_prompt,
+                                          const std::vector<const prompt::TokenizedExample*>& tokens,
+                                          const prompt::PromptEncoder& encoder);
 
 // Positions the forward passes process for one example (prompt, soft prompt and answer tokens).
 int64_t example_tokens(const prompt::TokenizedExample& tokens, int64_t soft_tokens);

@@ -10,11 +10,13 @@ train::Task scored_task(std::string name, llm::CausalLm model, torch::Tensor sof
   task.num_examples = static_cast<int64_t>(examples.size());
   task.loss = [model, soft_prompt, &examples, &encoder, loss = std::move(loss)](
                   const std::vector<int64_t>& idx) mutable {
+    // The batch's prompts in one forward (packed, with label scoring): its GEMMs see all their rows at once.
+    std::vector<const prompt::TokenizedExample*> tokens;
+    for (int64_t i : idx) tokens.push_back(&examples.at(static_cast<size_t>(i)));
+    const std::vector<torch::Tensor> scores = score_examples(model, soft_prompt, tokens, encoder);  // each (C)
     torch::Tensor sum;  // on the model's device
-    for (int64_t i : idx) {
-      const auto at = static_cast<size_t>(i);
-      torch::Tensor scores = score_example(model, soft_prompt, examples.at(at), encoder);  // (C)
-      torch::Tensor l = loss(examples.example(at), scores);
+    for (size_t k = 0; k < idx.size(); ++k) {
+      torch::Tensor l = loss(examples.example(static_cast<size_t>(idx[k])), scores[k]);
       sum = sum.defined() ? sum + l : l;
     }
     return sum;

@@ -115,19 +115,35 @@ torch::Tensor likelihood_scores(llm::CausalLm& model, const torch::Tensor& promp
 
 torch::Tensor label_scores(llm::CausalLm& model, const torch::Tensor& prompt_embeddings,
                            const std::vector<int64_t>& label_ids) {
-  check_prompt(model, prompt_embeddings, "label_scores");
+  return label_scores(model, std::vector<torch::Tensor>{prompt_embeddings}, label_ids).select(0, 0);
+}
+
+torch::Tensor label_scores(llm::CausalLm& model, const std::vector<torch::Tensor>& prompt_embeddings,
+                           const std::vector<int64_t>& label_ids) {
+  DELREC_CHECK(!prompt_embeddings.empty(), "label_scores: no prompts to score");
+  for (const auto& prompt : prompt_embeddings) check_prompt(model, prompt, "label_scores");
   DELREC_CHECK(!label_ids.empty(), "label_scores: no label ids (one per candidate) to score");
   for (size_t c = 0; c < label_ids.size(); ++c)
     check_token(label_ids[c], model->config().vocab_size, fmt::format("label_scores: label {}", c));
   const auto& tp = model->tp();
-  torch::Tensor last = last_position_logits(model, prompt_embeddings, nullptr);  // (V/tp)
+  // Prompt i's last position in the packed row is the running sum of the lengths up to and including it, less 1.
+  std::vector<int64_t> lengths, last_positions;
+  int64_t end = 0;
+  for (const auto& prompt : prompt_embeddings) {
+    lengths.push_back(prompt.size(1));
+    end += prompt.size(1);
+    last_positions.push_back(end - 1);
+  }
+  torch::Tensor row = prompt_embeddings.size() == 1 ? prompt_embeddings.front() : torch::cat(prompt_embeddings, 1);
+  torch::Tensor last = model->forward_packed(row, lengths, torch::tensor(last_positions, torch::kInt64))
+                           .select(0, 0);  // (N, V/tp)
   // Each label is picked on the rank holding it (0 elsewhere) and summed over the group; the sum's backward is
   // the identity, so each rank's slice gets exactly the gradient of its own labels.
-  const int64_t local_vocab = last.size(0);
+  const int64_t local_vocab = last.size(1);
   torch::Tensor local = torch::tensor(label_ids, torch::kInt64).to(last.device()) - tp->rank() * local_vocab;
   torch::Tensor here = (local >= 0) & (local < local_vocab);  // (C)
-  torch::Tensor picked = last.index_select(0, local.masked_fill(~here, 0)).masked_fill(~here, 0);
-  return parallel::reduce_from_tp_region(picked.to(torch::kFloat32), tp);  // (C)
+  torch::Tensor picked = last.index_select(1, local.masked_fill(~here, 0)).masked_fill(~here, 0);  // (N, C)
+  return parallel::reduce_from_tp_region(picked.to(torch::kFloat32), tp);  // (N, C)
 }
 
 }  // namespace delrec::scoring

@@ -34,4 +34,10 @@ torch::Tensor likelihood_scores(llm::CausalLm& model, const torch::Tensor& promp
 torch::Tensor label_scores(llm::CausalLm& model, const torch::Tensor& prompt_embeddings,
                            const std::vector<int64_t>& label_ids);
 
+// label_scores of N prompts at once, each (1, P_i, hidden): they run packed into one row of sum P_i positions
+// (llm::CausalLm::forward_packed), so the GEMMs see every prompt's rows together and nothing is padded. Returns
+// (N, C) float32, row i equal to label_scores of prompt i.
+torch::Tensor label_scores(llm::CausalLm& model, const std::vector<torch::Tensor>& prompt_embeddings,
+                           const std::vector<int64_t>& label_ids);
+
 }  // namespace delrec::scoring

@@ -75,7 +75,8 @@ Projection& DecoderLayerImpl::proj(const std::string& name) {
 
 torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                           const torch::Tensor& past_key, const torch::Tensor& past_value,
-                                          torch::Tensor* key, torch::Tensor* value, const torch::Tensor& allowed) {
+                                          torch::Tensor* key, torch::Tensor* value, const torch::Tensor& allowed,
+                                          const std::vector<int64_t>& lengths) {
   const int64_t B = x.size(0), S = x.size(1), d = config_.head_dim;
   // (B, S, heads * d) -> (B, heads, S, d)
   auto heads = [&](const torch::Tensor& t, int64_t n) { return t.view({B, S, n, d}).transpose(1, 2); };
@@ -98,7 +99,18 @@ torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::T
     return torch::ones({S, P + S}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(P + 1);
   };
   torch::Tensor out;  // (B, heads, S, d)
-  if (allowed.defined())
+  if (lengths.size() > 1) {
+    // Independent sequences: each attends causally to itself; one SDPA each instead of an (S, S) mask that
+    // would make attention cost the square of the whole row.
+    const std::vector<torch::Tensor> qs = q.split_with_sizes(lengths, 2), ks = k.split_with_sizes(lengths, 2),
+                                     vs = v.split_with_sizes(lengths, 2);
+    std::vector<torch::Tensor> parts;
+    parts.reserve(lengths.size());
+    for (size_t i = 0; i < lengths.size(); ++i)
+      parts.push_back(at::scaled_dot_product_attention(qs[i], ks[i], vs[i], /*attn_mask=*/{}, /*dropout_p=*/0.0,
+                                                       /*is_causal=*/true, /*scale=*/std::nullopt, gqa));
+    out = torch::cat(parts, 2);
+  } else if (allowed.defined())
     out = at::scaled_dot_product_attention(q, k, v, allowed, /*dropout_p=*/0.0, /*is_causal=*/false,
                                            /*scale=*/std::nullopt, gqa);
   else if (P == 0)
@@ -112,16 +124,17 @@ torch::Tensor DecoderLayerImpl::attention(const torch::Tensor& x, const torch::T
 
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                         const torch::Tensor& past_key, const torch::Tensor& past_value,
-                                        torch::Tensor* key, torch::Tensor* value, const torch::Tensor& allowed) {
+                                        torch::Tensor* key, torch::Tensor* value, const torch::Tensor& allowed,
+                                        const std::vector<int64_t>& lengths) {
   if (recompute_ != Recompute::kFull || !torch::GradMode::is_enabled())
-    return layer(x, cos, sin, past_key, past_value, key, value, allowed);
+    return layer(x, cos, sin, past_key, past_value, key, value, allowed, lengths);
   // Only x (and the past keys/values) stay until backward; the keys/values asked for are outputs of the segment.
   const bool keep_kv = key != nullptr || value != nullptr;
   auto outputs = recomputed(
-      [this, cos, sin, allowed, keep_kv](const std::vector<torch::Tensor>& in) {
+      [this, cos, sin, allowed, lengths, keep_kv](const std::vector<torch::Tensor>& in) {
         torch::Tensor k, v;
         torch::Tensor out =
-            layer(in[0], cos, sin, in[1], in[2], keep_kv ? &k : nullptr, keep_kv ? &v : nullptr, allowed);
+            layer(in[0], cos, sin, in[1], in[2], keep_kv ? &k : nullptr, keep_kv ? &v : nullptr, allowed, lengths);
         return keep_kv ? std::vector<torch::Tensor>{out, k, v} : std::vector<torch::Tensor>{out};
       },
       {x, past_key, past_value});
@@ -132,8 +145,10 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Ten
 
 torch::Tensor DecoderLayerImpl::layer(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                       const torch::Tensor& past_key, const torch::Tensor& past_value,
-                                      torch::Tensor* key, torch::Tensor* value, const torch::Tensor& allowed) {
-  torch::Tensor h = x + attention(input_norm->forward(x), cos, sin, past_key, past_value, key, value, allowed);
+                                      torch::Tensor* key, torch::Tensor* value, const torch::Tensor& allowed,
+                                      const std::vector<int64_t>& lengths) {
+  torch::Tensor h =
+      x + attention(input_norm->forward(x), cos, sin, past_key, past_value, key, value, allowed, lengths);
   if (recompute_ != Recompute::kSelective || !torch::GradMode::is_enabled()) return mlp_block(h);
   return recomputed([this](const std::vector<torch::Tensor>& in) { return std::vector<torch::Tensor>{mlp_block(in[0])}; },
                     {h})[0];
@@ -256,7 +271,43 @@ torch::Tensor CausalLmImpl::forward_embeddings(const torch::Tensor& embeddings, 
                             present ? &present->values[i] : nullptr, allowed);
   }
   if (last_positions > 0) h = h.narrow(1, S - std::min(S, last_positions), std::min(S, last_positions));
-  h = norm_->forward(h);
+  return head(h);
+}
+
+torch::Tensor CausalLmImpl::forward_packed(const torch::Tensor& embeddings, const std::vector<int64_t>& lengths,
+                                           const torch::Tensor& read) {
+  DELREC_CHECK(embeddings.dim() == 3 && embeddings.size(0) == 1 && embeddings.size(2) == config_.hidden_size,
+               "packed embeddings of shape {} must be (1, positions, hidden_size {})", c10::str(embeddings.sizes()),
+               config_.hidden_size);
+  const int64_t S = embeddings.size(1);
+  DELREC_CHECK(!lengths.empty(), "packed sequences: no sequence lengths given");
+  int64_t total = 0, longest = 0;
+  std::vector<int64_t> positions;
+  positions.reserve(static_cast<size_t>(S));
+  for (int64_t n : lengths) {
+    DELREC_CHECK(n > 0, "packed sequences: a sequence of length {} (each needs at least one position)", n);
+    total += n;
+    longest = std::max(longest, n);
+    for (int64_t j = 0; j < n; ++j) positions.push_back(j);
+  }
+  DELREC_CHECK(total == S, "packed sequences: lengths [{}] add up to {}, the row has {} positions",
+               fmt::join(lengths, ", "), total, S);
+  DELREC_CHECK(read.dim() == 1 && read.scalar_type() == torch::kInt64,
+               "packed sequences: the positions to read must be 1-D int64, got shape {}", c10::str(read.sizes()));
+  DELREC_CHECK(config_.sliding_window == 0 || longest <= config_.sliding_window,
+               "sequence of {} positions exceeds the sliding window ({}), which delrec does not implement", longest,
+               config_.sliding_window);
+  auto [cos, sin] = rope_tables(config_, longest, options_.dtype().toScalarType(), options_.device());
+  const torch::Tensor pos = torch::tensor(positions, torch::kInt64).to(options_.device());
+  cos = cos.index_select(0, pos);  // (S, head_dim): each position its own row
+  sin = sin.index_select(0, pos);
+  torch::Tensor h = embeddings;
+  for (auto& layer : layers_) h = layer->forward(h, cos, sin, {}, {}, nullptr, nullptr, {}, lengths);
+  return head(h.index_select(1, read.to(options_.device())));  // (1, K, V/tp)
+}
+
+torch::Tensor CausalLmImpl::head(const torch::Tensor& hidden) {
+  torch::Tensor h = norm_->forward(hidden);
   if (lm_head_) return lm_head_->forward(h);  // (B, S, V/tp)
   // Tied head: this rank's embedding rows are its vocabulary slice of the output projection.
   return torch::matmul(parallel::copy_to_tp_region(h, tp_), embed_tokens_->weight().t());

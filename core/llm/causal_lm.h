@@ -57,10 +57,12 @@ class DecoderLayerImpl : public torch::nn::Module {
   // past_key/past_value (B or 1, local_kv_heads, P, head_dim), or undefined for P = 0: every position attends to
   // all P of them and causally to x. When key/value are non-null they receive the P + S positions' keys/values.
   // allowed (S, P + S) bool, when defined, replaces that rule: true where a new position may attend to a key.
+  // lengths, when not empty (no past, no allowed), says x holds independent sequences of these lengths (sum S),
+  // each attending causally to itself only: attention runs once per sequence, without an (S, S) mask.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                         const torch::Tensor& past_key = {}, const torch::Tensor& past_value = {},
                         torch::Tensor* key = nullptr, torch::Tensor* value = nullptr,
-                        const torch::Tensor& allowed = {});
+                        const torch::Tensor& allowed = {}, const std::vector<int64_t>& lengths = {});
   void load(const Checkpoint& checkpoint, const std::string& prefix);
   // What backward recomputes instead of keeping (recompute.h); none by default.
   void set_recompute(Recompute recompute) { recompute_ = recompute; }
@@ -72,11 +74,11 @@ class DecoderLayerImpl : public torch::nn::Module {
  private:
   torch::Tensor attention(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                           const torch::Tensor& past_key, const torch::Tensor& past_value, torch::Tensor* key,
-                          torch::Tensor* value, const torch::Tensor& allowed);
+                          torch::Tensor* value, const torch::Tensor& allowed, const std::vector<int64_t>& lengths);
   // The layer without recomputation; the MLP block h -> h + down(silu(gate(n)) * up(n)), n = norm(h).
   torch::Tensor layer(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                       const torch::Tensor& past_key, const torch::Tensor& past_value, torch::Tensor* key,
-                      torch::Tensor* value, const torch::Tensor& allowed);
+                      torch::Tensor* value, const torch::Tensor& allowed, const std::vector<int64_t>& lengths);
   torch::Tensor mlp_block(const torch::Tensor& h);
   Projection& proj(const std::string& name);
 
@@ -115,6 +117,13 @@ class CausalLmImpl : public torch::nn::Module {
                                    KvCache* present = nullptr, int64_t last_positions = 0,
                                    const Packing* packing = nullptr);
 
+  // Independent sequences packed into one row (batch 1, no past), e.g. the prompts of a micro-batch: sequence i is
+  // the next lengths[i] of the S positions of embeddings (1, S, hidden), at positions 0..lengths[i]-1, and attends
+  // causally to itself only. The projections and the MLP run once over all S rows, without padding; attention runs
+  // once per sequence. Returns this rank's logits at the row positions `read` (K) int64 alone: (1, K, V/tp).
+  torch::Tensor forward_packed(const torch::Tensor& embeddings, const std::vector<int64_t>& lengths,
+                               const torch::Tensor& read);
+
   // Activation recomputation in every decoder layer (backbone.recompute).
   void set_recompute(Recompute recompute);
   Recompute recompute() const { return recompute_; }
@@ -124,6 +133,9 @@ class CausalLmImpl : public torch::nn::Module {
   std::vector<DecoderLayer>& layers() { return layers_; }
 
  private:
+  // The final norm and the head on hidden states (B, S, hidden) -> this rank's logits (B, S, V/tp).
+  torch::Tensor head(const torch::Tensor& h);
+
   ModelConfig config_;
   std::shared_ptr<parallel::Communicator> tp_;
   torch::TensorOptions options_;

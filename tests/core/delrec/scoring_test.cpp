@@ -91,6 +91,38 @@ TEST_P(ScoringFixture, LabelScoresEqualFullForwardLogits) {
   EXPECT_LT(test::relative_error(gradients(scores, {c.soft})[0], gradients(expected, {c.soft})[0]), 1e-4);
 }
 
+// Several prompts packed into one forward score as each alone (full forward), soft-prompt and LoRA gradients too,
+// although they differ in length and each sits at positions from 0: a prompt attending to another's positions, or
+// RoPE at packed rather than own positions, would change every score after the first prompt.
+TEST_P(ScoringFixture, PackedLabelScoresEqualEachPromptAlone) {
+  llm::CausalLm model = llm::load_causal_lm(dir(), test::single_rank_tp());
+  if (std::filesystem::exists(dir() / "lora_adapter")) llm::load_lora(model, dir() / "lora_adapter");
+  const test::ScoringCase c = test::scoring_case(dir(), model->config());
+  std::vector<test::ScoringCase> cases(3, c);  // 21, 14 and 8 positions
+  cases[1].after = c.after.narrow(0, 0, 4);
+  cases[2].before = c.before.narrow(0, 2, 3);
+  cases[2].after = c.after.narrow(0, 5, 1);
+  std::vector<torch::Tensor> prompts, expected;
+  for (const auto& k : cases) {
+    prompts.push_back(prompt_embeddings(model, k.before, k.soft, k.after));
+    expected.push_back(test::separate_labels(model, k));
+  }
+  torch::Tensor scores = label_scores(model, prompts, c.labels);  // (3, C)
+  ASSERT_EQ(scores.sizes(), (std::vector<int64_t>{3, static_cast<int64_t>(c.labels.size())}));
+  torch::Tensor want = torch::stack(expected);
+  EXPECT_LT(test::relative_error(scores, want), 1e-5) << scores << want;
+  // Weights per prompt, so that a gradient reaching the wrong prompt's positions shows.
+  torch::Tensor weights = torch::tensor({1.0, -2.0, 3.0}).unsqueeze(1);
+  std::vector<torch::Tensor> inputs = {c.soft};
+  for (const auto& p : llm::lora_parameters(model)) inputs.push_back(p);
+  std::vector<torch::Tensor> got = gradients(scores * weights, inputs), ref = gradients(want * weights, inputs);
+  for (size_t i = 0; i < inputs.size(); ++i) EXPECT_LT(test::relative_error(got[i], ref[i]), 1e-4) << "tensor " << i;
+  EXPECT_NE(test::error_message([&] {
+              model->forward_packed(torch::cat(prompts, 1), {21, 14, 7}, torch::tensor({0}, torch::kInt64));
+            }).find("add up to 42, the row has 43"),
+            std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, ScoringFixture, ::testing::Values("tiny-llama", "tiny-qwen2"));
 
 // Gradients reach LoRA adapters through the cached keys and values of the prompt.
